@@ -1,0 +1,3 @@
+from opscast.cli import main
+
+main()

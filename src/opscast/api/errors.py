@@ -1,0 +1,95 @@
+"""Turn every error a client can cause into a JSON 4xx that names what to fix.
+
+FastAPI's own 422 body (``detail`` as a list of ``loc``/``msg``/``type``) is kept
+because clients already parse it; a flat ``message`` naming the fields is added for
+people reading responses in a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from opscast.api.deps import AuthenticationError
+from opscast.errors import InvalidInputError, NotFoundError
+from opscast.observability import get_logger
+from opscast.timeseries import FrameValidationError
+
+log = get_logger(__name__)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    summary = "; ".join(f"{_field_name(error['loc'])}: {error['msg']}" for error in errors[:5])
+    return JSONResponse(
+        status_code=422,
+        content=jsonable_encoder(
+            {"detail": errors, "message": f"invalid request: {summary}"},
+            custom_encoder={BaseException: str},
+        ),
+    )
+
+
+async def _frame_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FrameValidationError)
+    field = exc.column or "data"
+    detail = [{"loc": ["body", field], "msg": str(exc), "type": "value_error", "row": exc.row}]
+    return JSONResponse(status_code=422, content={"detail": detail, "message": str(exc)})
+
+
+async def _invalid_input(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInputError)
+    detail = [{"loc": ["body", exc.field or "body"], "msg": exc.message, "type": "value_error"}]
+    return JSONResponse(status_code=422, content={"detail": detail, "message": exc.message})
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFoundError)
+    return JSONResponse(status_code=404, content={"detail": exc.message, "message": exc.message})
+
+
+async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=401,
+        content={"detail": str(exc), "message": str(exc)},
+        headers={"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'},
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"detail": exc.detail, "message": message},
+        headers=exc.headers,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return JSONResponse(
+        status_code=500,
+        content={"detail": "internal error", "message": "internal error; the log has the trace"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(FrameValidationError, _frame_error)
+    app.add_exception_handler(InvalidInputError, _invalid_input)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(AuthenticationError, _unauthenticated)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,46 @@
+"""Service-level endpoints: welcome message, health, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from opscast import __version__
+from opscast.api.deps import DatabaseDep, SettingsDep
+from opscast.health import Health, check_health
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/", response_model=None, summary="Welcome message; browsers go to the dashboard")
+def root(request: Request) -> dict[str, Any] | RedirectResponse:
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/ui", status_code=307)
+    return {
+        "message": "opscast is running. Visit /docs for API documentation.",
+        "version": __version__,
+        "docs": "/docs",
+        "dashboard": "/ui",
+        "health": "/health",
+    }
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "a component is in error"}},
+)
+async def health(settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
+    report = await run_in_threadpool(check_health, settings, database, __version__)
+    return JSONResponse(
+        report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503
+    )
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus text exposition")
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,128 @@
+"""Settings, read once from the environment (prefix ``OPSCAST_``).
+
+Every setting has an embedded default so that a fresh checkout runs with no
+configuration at all; the validators refuse combinations that would run but be
+unsafe (an exposed service with no API key, a short key), because a service that
+starts in a dangerous state is worse than one that refuses to start and says why.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_API_KEY_LENGTH = 16
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    console = "console"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPSCAST_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    database_url: str | None = None
+    broker_url: str | None = None
+    mlflow_uri: str | None = None
+    dask_scheduler: str | None = None
+
+    data_dir: Path = Path("../shared/data")
+    var_dir: Path = Path("var")
+
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    auth_required: bool = False
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.console
+
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_points_per_request: int = Field(default=1_000_000, gt=0)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """Keys come as one comma-separated variable, the form operators paste into .env."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(
+                f"OPSCAST_LOG_LEVEL={value!r} is not a log level; use DEBUG, INFO, WARNING or ERROR"
+            )
+        return level
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Self:
+        for key in self.api_keys:
+            if len(key.get_secret_value()) < MIN_API_KEY_LENGTH:
+                raise ValueError(
+                    f"an API key in OPSCAST_API_KEYS is shorter than {MIN_API_KEY_LENGTH} "
+                    "characters; generate one with `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'`"
+                )
+        if self.auth_required and not self.api_keys:
+            raise ValueError(
+                "OPSCAST_AUTH_REQUIRED=true needs at least one key in OPSCAST_API_KEYS"
+            )
+        if self.environment is Environment.production and not self.api_keys:
+            raise ValueError(
+                "OPSCAST_ENVIRONMENT=production refuses to start without OPSCAST_API_KEYS: "
+                "anyone who can reach the port could retrain models or delete data"
+            )
+        if self.host not in LOOPBACK_HOSTS and not self.api_keys:
+            raise ValueError(
+                f"OPSCAST_HOST={self.host} exposes the service beyond this machine; "
+                "set OPSCAST_API_KEYS too, or keep the default 127.0.0.1"
+            )
+        if self.var_dir.resolve() == self.data_dir.resolve():
+            raise ValueError(
+                "OPSCAST_VAR_DIR and OPSCAST_DATA_DIR must differ: opscast writes to the "
+                "first and only reads the second"
+            )
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'opscast.db').resolve()}"
+
+    @property
+    def resolved_mlflow_uri(self) -> str:
+        if self.mlflow_uri:
+            return self.mlflow_uri
+        return f"sqlite:///{(self.var_dir / 'mlflow.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """One Settings per process; tests build their own and pass them to the app factory."""
+    return Settings()

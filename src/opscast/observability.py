@@ -1,0 +1,71 @@
+"""Prometheus metrics and structured logging.
+
+All metric objects live here, once, with the names clients and dashboards rely on:
+prometheus-client registers a name per process, so defining them next to each use
+would break as soon as two apps (or two tests) import the same module twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from prometheus_client import Counter, Gauge, Histogram
+
+from opscast.config import LogFormat
+
+HTTP_REQUESTS = Counter(
+    "opscast_http_requests",
+    "HTTP requests served, by route template and status code.",
+    ["method", "path", "status"],
+)
+HTTP_REQUEST_DURATION = Histogram(
+    "opscast_http_request_duration_seconds",
+    "Time from request received to response sent.",
+    ["method", "path"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+PREDICTIONS = Counter("opscast_predictions", "Predictions served.", ["task", "model"])
+DRIFT_CHECKS = Counter("opscast_drift_checks", "Drift checks run.", ["task", "result"])
+RETRAINS = Counter("opscast_retrains", "Model retrainings.", ["task", "status"])
+RETRAIN_DURATION = Histogram(
+    "opscast_retrain_duration_seconds",
+    "Wall time of one retraining.",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
+MODEL_ERROR = Gauge(
+    "opscast_model_error", "Backtest error of the serving model.", ["task", "metric"]
+)
+ANOMALIES = Counter("opscast_anomalies", "Points flagged as anomalous.")
+ALERTS = Counter("opscast_alerts", "Alerts sent.", ["severity", "channel"])
+TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "priority"])
+SERVERS = Gauge("opscast_servers", "Servers per lifecycle state.", ["state"])
+INGESTED_POINTS = Counter("opscast_ingested_points", "Time-series points stored.")
+
+
+def configure_logging(level: str, log_format: LogFormat) -> None:
+    """JSON lines for machines (log shippers), aligned colours for a person at a terminal."""
+    renderer: structlog.typing.Processor
+    if log_format is LogFormat.json:
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -1,0 +1,148 @@
+"""Every query on stored series, and nothing else.
+
+Upserts go through the dialect's own ``INSERT ... ON CONFLICT`` (SQLite and
+PostgreSQL share the syntax) in bounded chunks: SQLite caps the number of bound
+parameters per statement and PostgreSQL round-trips grow with statement size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from opscast.series.tables import Series, SeriesPoint
+
+POINTS_PER_STATEMENT = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesStats:
+    series: Series
+    points: int
+    first_ds: datetime | None
+    last_ds: datetime | None
+
+
+class SeriesRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _insert(self, table: type[Series] | type[SeriesPoint]) -> Any:
+        if self.session.get_bind().dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def get(self, unique_id: str) -> Series | None:
+        return self.session.scalar(select(Series).where(Series.unique_id == unique_id))
+
+    def ids_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(unique_ids)
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), POINTS_PER_STATEMENT):
+            chunk = wanted[start : start + POINTS_PER_STATEMENT]
+            rows = self.session.execute(
+                select(Series.unique_id, Series.id).where(Series.unique_id.in_(chunk))
+            )
+            found.update(dict(rows.tuples().all()))
+        return found
+
+    def add_missing(
+        self,
+        unique_ids: Sequence[str],
+        *,
+        kind: str,
+        source: str,
+        freq: str | None,
+        labels: Mapping[str, dict[str, str]],
+    ) -> int:
+        """Create the series that do not exist yet; returns how many were created."""
+        existing = self.ids_by_unique_id(unique_ids)
+        missing = [uid for uid in unique_ids if uid not in existing]
+        self.session.add_all(
+            Series(unique_id=uid, kind=kind, source=source, freq=freq, labels=labels.get(uid, {}))
+            for uid in missing
+        )
+        self.session.flush()
+        return len(missing)
+
+    def upsert_points(
+        self, series_ids: Sequence[int], ds: Sequence[datetime], y: Sequence[float]
+    ) -> int:
+        statement = self._insert(SeriesPoint)
+        statement = statement.on_conflict_do_update(
+            index_elements=[SeriesPoint.series_id, SeriesPoint.ds],
+            set_={"y": statement.excluded.y},
+        )
+        rows = [
+            {"series_id": sid, "ds": when, "y": value}
+            for sid, when, value in zip(series_ids, ds, y, strict=True)
+        ]
+        for start in range(0, len(rows), POINTS_PER_STATEMENT):
+            self.session.execute(statement, rows[start : start + POINTS_PER_STATEMENT])
+        return len(rows)
+
+    def list_with_stats(self, kind: str | None = None) -> list[SeriesStats]:
+        counts = (
+            select(
+                SeriesPoint.series_id,
+                func.count().label("points"),
+                func.min(SeriesPoint.ds).label("first_ds"),
+                func.max(SeriesPoint.ds).label("last_ds"),
+            )
+            .group_by(SeriesPoint.series_id)
+            .subquery()
+        )
+        query = (
+            select(Series, counts.c.points, counts.c.first_ds, counts.c.last_ds)
+            .outerjoin(counts, counts.c.series_id == Series.id)
+            .order_by(Series.kind, Series.unique_id)
+        )
+        if kind is not None:
+            query = query.where(Series.kind == kind)
+        return [
+            SeriesStats(series, points or 0, first, last)
+            for series, points, first, last in self.session.execute(query).tuples()
+        ]
+
+    def points_frame(
+        self, series: Series, start: datetime | None = None, end: datetime | None = None
+    ) -> pd.DataFrame:
+        query = select(SeriesPoint.ds, SeriesPoint.y).where(SeriesPoint.series_id == series.id)
+        if start is not None:
+            query = query.where(SeriesPoint.ds >= start)
+        if end is not None:
+            query = query.where(SeriesPoint.ds <= end)
+        rows = self.session.execute(query.order_by(SeriesPoint.ds)).tuples().all()
+        frame = pd.DataFrame(rows, columns=["ds", "y"])
+        frame.insert(0, "unique_id", series.unique_id)
+        frame["ds"] = pd.to_datetime(frame["ds"])
+        frame["y"] = frame["y"].astype("float64")
+        return frame
+
+    def recent_values(self, series: Series, limit: int) -> list[float]:
+        """The newest ``limit`` values in time order, read backwards along the primary key."""
+        query = (
+            select(SeriesPoint.y)
+            .where(SeriesPoint.series_id == series.id)
+            .order_by(SeriesPoint.ds.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))[::-1]
+
+    def delete(self, series: Series) -> None:
+        self.session.execute(delete(SeriesPoint).where(SeriesPoint.series_id == series.id))
+        self.session.delete(series)
+        self.session.flush()
+
+    def count(self, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(Series)
+        if kind is not None:
+            query = query.where(Series.kind == kind)
+        return self.session.scalar(query) or 0

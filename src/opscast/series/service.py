@@ -1,0 +1,90 @@
+"""Use cases on stored series: ingest a long-format frame, read it back at a granularity.
+
+Validation happens here, once, through the time-series kernel, so the HTTP API, the
+CLI and the demo loader reject the same inputs with the same messages. Nothing here
+commits: the caller's unit of work decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from opscast.errors import InvalidInputError, NotFoundError
+from opscast.series.repository import SeriesRepository, SeriesStats
+from opscast.series.schemas import IngestResult
+from opscast.series.tables import Series
+from opscast.timeseries import resample, validate_long_frame
+
+
+def ingest_frame(
+    session: Session,
+    frame: pd.DataFrame,
+    *,
+    kind: str,
+    source: str,
+    freq: str | None = None,
+    labels: Mapping[str, dict[str, str]] | None = None,
+) -> IngestResult:
+    """Store a long-format frame; points already stored at the same timestamp are replaced."""
+    clean = validate_long_frame(frame)
+    if not pd.api.types.is_datetime64_any_dtype(clean["ds"]):
+        raise InvalidInputError(
+            "stored series need timestamps in 'ds', not integer steps; "
+            "send ISO 8601 times such as 2024-01-01T00:00:00",
+            field="ds",
+        )
+    repository = SeriesRepository(session)
+    unique_ids = clean["unique_id"].drop_duplicates().tolist()
+    created = repository.add_missing(
+        unique_ids, kind=kind, source=source, freq=freq, labels=labels or {}
+    )
+    ids = repository.ids_by_unique_id(unique_ids)
+    written = repository.upsert_points(
+        clean["unique_id"].map(ids).tolist(),
+        clean["ds"].dt.to_pydatetime().tolist(),
+        clean["y"].tolist(),
+    )
+    return IngestResult(series_created=created, points_written=written, unique_ids=unique_ids)
+
+
+def list_series(session: Session, kind: str | None = None) -> list[SeriesStats]:
+    return SeriesRepository(session).list_with_stats(kind)
+
+
+def recent_values(session: Session, series: Series, limit: int) -> list[float]:
+    return SeriesRepository(session).recent_values(series, limit)
+
+
+def read_points(
+    session: Session,
+    unique_id: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    granularity: str | None = None,
+    agg: str = "sum",
+) -> pd.DataFrame:
+    """Points of one series, optionally aggregated to a granularity (gaps filled per ``agg``)."""
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError("'start' is after 'end'; swap them", field="start")
+    repository = SeriesRepository(session)
+    series = repository.get(unique_id)
+    if series is None:
+        raise NotFoundError(f"no series named {unique_id!r}; GET /series lists them")
+    frame = repository.points_frame(series, start, end)
+    if granularity is None or frame.empty:
+        return frame
+    fill = "zero" if agg in {"sum", "count"} else "nan"
+    return resample(frame, granularity, agg=agg, fill=fill)
+
+
+def delete_series(session: Session, unique_id: str) -> None:
+    repository = SeriesRepository(session)
+    series = repository.get(unique_id)
+    if series is None:
+        raise NotFoundError(f"no series named {unique_id!r}; GET /series lists them")
+    repository.delete(series)

@@ -1,0 +1,12 @@
+"""The one list of table modules, so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+TABLE_MODULES = ("opscast.series.tables",)
+
+
+def import_all_tables() -> None:
+    for module in TABLE_MODULES:
+        import_module(module)

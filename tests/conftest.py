@@ -1,0 +1,139 @@
+"""Shared fixtures: settings in a temporary var/, and databases on SQLite and real PostgreSQL.
+
+PostgreSQL tests use the server named by OPSCAST_TEST_POSTGRES_URL (default: the local
+one, database ``test``). Each test session creates its own database there and drops it
+afterwards, so runs never see each other's rows. Outside CI an absent server skips those
+tests with the reason; with CI=true it fails them, because CI must exercise the real thing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from opscast.api.app import create_app
+from opscast.config import Settings
+from opscast.db import Base, Database
+from opscast.tables import import_all_tables
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = os.environ.get(
+    "OPSCAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip outside CI, fail inside it: CI must never pass by skipping a real dependency."""
+    message = f"{name} is not available ({reason})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+def make_settings(var_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "var_dir": var_dir,
+        "data_dir": SHARED_DATA,
+        "environment": "test",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(var_dir: Path) -> Settings:
+    return make_settings(var_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, created for this test session."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        admin.dispose()
+        require_service("PostgreSQL", f"{make_url(POSTGRES_URL).render_as_string()}: {exc}")
+    name = f"opscast_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server_url: str) -> Iterator[Database]:
+    database = Database(postgres_server_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+def _empty_all_tables(database: Database) -> None:
+    import_all_tables()
+    with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, var_dir: Path) -> Iterator[str]:
+    """Each test that takes this runs twice: on a fresh SQLite file and on real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{var_dir / 'opscast.db'}"
+        return
+    database: Database = request.getfixturevalue("migrated_postgres")
+    _empty_all_tables(database)
+    yield database.url
+    _empty_all_tables(database)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+ClientFactory = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client_factory(var_dir: Path, database_url: str) -> Iterator[ClientFactory]:
+    """Started apps (lifespan run) with settings overridden per test."""
+    with ExitStack() as stack:
+
+        def build(**overrides: object) -> TestClient:
+            settings = make_settings(var_dir, database_url=database_url, **overrides)
+            return stack.enter_context(TestClient(create_app(settings)))
+
+        yield build
+
+
+@pytest.fixture
+def client(client_factory: ClientFactory) -> TestClient:
+    return client_factory()

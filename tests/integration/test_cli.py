@@ -1,0 +1,112 @@
+"""The command line, run as users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opscast import __version__
+from opscast.cli import app
+from opscast.db import Database
+from opscast.series.repository import SeriesRepository
+
+runner = CliRunner()
+
+
+def env_for(var_dir: Path, **extra: str) -> dict[str, str]:
+    return {"OPSCAST_VAR_DIR": str(var_dir), "OPSCAST_LOG_LEVEL": "WARNING", **extra}
+
+
+def test_version_through_the_module_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "opscast", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == f"opscast {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["demo"], ["migrate"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_demo_loads_every_use_case_once(var_dir: Path) -> None:
+    first = runner.invoke(app, ["demo"], env=env_for(var_dir))
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["demo"], env=env_for(var_dir))
+    assert second.exit_code == 0
+    assert second.output.count("already stored") == 4
+
+    database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
+    with database.session() as session:
+        stats = {s.series.unique_id: s for s in SeriesRepository(session).list_with_stats()}
+        kinds = {s.series.kind for s in stats.values()}
+    database.dispose()
+    assert kinds == {"incidents", "traffic", "demand", "server_metrics"}
+    assert {"Software", "Hardware"} <= set(stats)
+    assert stats["Software"].series.kind == "incidents"
+    assert all(s.points > 0 for s in stats.values())
+
+
+def test_bad_configuration_is_one_line_and_non_zero(var_dir: Path) -> None:
+    result = runner.invoke(app, ["demo"], env=env_for(var_dir, OPSCAST_ENVIRONMENT="production"))
+    assert result.exit_code == 2
+    assert "OPSCAST_API_KEYS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_port_is_refused(var_dir: Path) -> None:
+    result = runner.invoke(app, ["serve", "--port", "0"], env=env_for(var_dir))
+    assert result.exit_code == 2
+
+
+def test_migrate_reports_the_revision(var_dir: Path) -> None:
+    result = runner.invoke(app, ["migrate"], env=env_for(var_dir))
+    assert result.exit_code == 0
+    assert "schema at 0001 (sqlite)" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_answers_health_over_real_http(var_dir: Path) -> None:
+    port = _free_port()
+    environment = {**os.environ, **env_for(var_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opscast", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
+                    body = json.load(reply)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.stdout.read().decode() if server.stdout else ""
+                    pytest.fail(f"server did not answer: {output}")
+                time.sleep(0.2)
+        assert body["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as reply:
+            assert b"opscast_http_requests_total" in reply.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
