@@ -7,6 +7,7 @@ people reading responses in a terminal.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,9 +29,18 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _json_safe(error: Any) -> Any:
+    """Echoed input may hold NaN or infinity, which JSON cannot carry; send those as text."""
+    try:
+        json.dumps(error.get("input"), allow_nan=False, default=str)
+    except ValueError:
+        return {**error, "input": repr(error.get("input"))}
+    return error
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
+    errors = [_json_safe(error) for error in exc.errors()]
     summary = "; ".join(f"{_field_name(error['loc'])}: {error['msg']}" for error in errors[:5])
     return JSONResponse(
         status_code=422,

@@ -50,7 +50,7 @@ class SeriesRepository:
             rows = self.session.execute(
                 select(Series.unique_id, Series.id).where(Series.unique_id.in_(chunk))
             )
-            found.update(dict(rows.tuples().all()))
+            found.update(dict(rows.all()))
         return found
 
     def add_missing(
@@ -108,7 +108,7 @@ class SeriesRepository:
             query = query.where(Series.kind == kind)
         return [
             SeriesStats(series, points or 0, first, last)
-            for series, points, first, last in self.session.execute(query).tuples()
+            for series, points, first, last in self.session.execute(query)
         ]
 
     def points_frame(
@@ -119,7 +119,7 @@ class SeriesRepository:
             query = query.where(SeriesPoint.ds >= start)
         if end is not None:
             query = query.where(SeriesPoint.ds <= end)
-        rows = self.session.execute(query.order_by(SeriesPoint.ds)).tuples().all()
+        rows = self.session.execute(query.order_by(SeriesPoint.ds)).all()
         frame = pd.DataFrame(rows, columns=["ds", "y"])
         frame.insert(0, "unique_id", series.unique_id)
         frame["ds"] = pd.to_datetime(frame["ds"])

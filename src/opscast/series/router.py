@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 import pandas as pd
 from fastapi import APIRouter
@@ -21,11 +20,9 @@ from opscast.series.schemas import (
     SeriesOut,
     SeriesPointsOut,
 )
-from opscast.timeseries import Granularity
+from opscast.timeseries import Aggregation, Granularity
 
 router = APIRouter(prefix="/series", tags=["series"])
-
-Aggregation = Literal["sum", "mean", "max", "min", "last", "count"]
 
 
 @router.get("", response_model=list[SeriesOut], summary="Stored series with point counts")

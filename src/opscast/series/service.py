@@ -17,7 +17,7 @@ from opscast.errors import InvalidInputError, NotFoundError
 from opscast.series.repository import SeriesRepository, SeriesStats
 from opscast.series.schemas import IngestResult
 from opscast.series.tables import Series
-from opscast.timeseries import resample, validate_long_frame
+from opscast.timeseries import Aggregation, FillPolicy, resample, validate_long_frame
 
 
 def ingest_frame(
@@ -45,7 +45,7 @@ def ingest_frame(
     ids = repository.ids_by_unique_id(unique_ids)
     written = repository.upsert_points(
         clean["unique_id"].map(ids).tolist(),
-        clean["ds"].dt.to_pydatetime().tolist(),
+        clean["ds"].to_numpy().astype("datetime64[us]").tolist(),
         clean["y"].tolist(),
     )
     return IngestResult(series_created=created, points_written=written, unique_ids=unique_ids)
@@ -66,7 +66,7 @@ def read_points(
     start: datetime | None = None,
     end: datetime | None = None,
     granularity: str | None = None,
-    agg: str = "sum",
+    agg: Aggregation = "sum",
 ) -> pd.DataFrame:
     """Points of one series, optionally aggregated to a granularity (gaps filled per ``agg``)."""
     if start is not None and end is not None and start > end:
@@ -78,7 +78,7 @@ def read_points(
     frame = repository.points_frame(series, start, end)
     if granularity is None or frame.empty:
         return frame
-    fill = "zero" if agg in {"sum", "count"} else "nan"
+    fill: FillPolicy = "zero" if agg in {"sum", "count"} else "nan"
     return resample(frame, granularity, agg=agg, fill=fill)
 
 

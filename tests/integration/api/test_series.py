@@ -154,7 +154,7 @@ def test_unknown_series(client: TestClient) -> None:
 
 
 def test_oversized_bodies_are_refused(client_factory: ClientFactory) -> None:
-    client = client_factory(max_upload_bytes=2_000)
+    client = client_factory(max_upload_bytes=500)
     response = client.post("/series/points", json={"points": hourly_points("big", 24)})
     assert response.status_code == 413
     assert "OPSCAST_MAX_UPLOAD_BYTES" in response.json()["message"]
