@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,6 +58,9 @@ def build_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    """Alembic (and its template engine) is imported only here: most processes never migrate."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(files("opscast") / "migrations"))
     config.attributes["engine"] = engine
@@ -79,13 +81,19 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; a no-op when it is already there."""
+        from alembic import command
+
         command.upgrade(alembic_config(self.engine), "head")
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
 
     def ping(self) -> None:

@@ -32,7 +32,8 @@ def simulate_incidents(
     frames = []
     for category in categories:
         base = rng.uniform(4.0, 40.0)
-        trend = 1.0 + rng.uniform(-0.15, 0.35) * np.arange(days) / 365.0
+        # exponential so that a declining category fades but never goes negative
+        trend = np.exp(rng.uniform(-0.15, 0.3) * np.arange(days) / 365.0)
         level = (
             base
             * trend

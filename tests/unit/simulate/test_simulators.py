@@ -57,6 +57,12 @@ def test_incidents_are_weekly_seasonal_counts() -> None:
     assert frame.loc[burst, "y"].mean() > frame.loc[~burst, "y"].mean()
 
 
+def test_long_horizons_stay_valid() -> None:
+    frame = simulate_incidents(categories=[f"c{i}" for i in range(30)], days=40 * 365, seed=11)
+    assert frame["y"].notna().all()
+    assert (frame["y"] >= 0).all()
+
+
 def test_traffic_cycles_bursts_and_events() -> None:
     frame = simulate_traffic(days=14, services=("web", "api"), seed=5)
     assert set(frame["unique_id"]) == {"web", "api"}
