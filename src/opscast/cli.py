@@ -6,6 +6,12 @@ need them so that ``opscast --help`` answers at once.
 
 from __future__ import annotations
 
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +19,8 @@ import typer
 from opscast import __version__
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from opscast.config import Settings
 
 app = typer.Typer(
@@ -122,6 +130,174 @@ def migrate() -> None:
     database.migrate()
     typer.echo(f"schema at {database.current_revision()} ({database.dialect})")
     database.dispose()
+
+
+def _read_series(path: Path) -> pd.DataFrame:
+    """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise _fail(f"no such file: {path}")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(f"{path} is not a readable CSV: {exc}") from None
+    if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
+        frame.insert(0, "unique_id", path.stem)
+    return frame
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Errors a user can fix become one line and exit code 2; anything else stays a traceback."""
+    from opscast.errors import OpscastError
+    from opscast.forecasting import ForecastingError
+    from opscast.timeseries import FrameValidationError
+
+    try:
+        yield
+    except (ForecastingError, FrameValidationError, OpscastError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _steps(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step and elapsed time, on stderr."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(title, total=None)
+        yield lambda step: progress.update(task, description=f"{title}: {step}")
+
+
+InputOption = Annotated[
+    Path, typer.Option("--input", "-i", help="CSV in long format: unique_id, ds, y.")
+]
+HorizonOption = Annotated[int, typer.Option("--horizon", "-h", min=1, help="Steps to forecast.")]
+FreqOption = Annotated[
+    str | None, typer.Option(help="Pandas frequency of ds (D, h, 5min, ...); inferred if omitted.")
+]
+SeasonOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Season length in steps (24 for hourly data); from --freq if omitted."
+    ),
+]
+
+
+@app.command("forecast")
+def forecast_command(
+    input_path: InputOption,
+    horizon: HorizonOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")],
+    model: Annotated[str, typer.Option(help="Model name, or auto / ensemble.")] = "auto",
+    freq: FreqOption = None,
+    season_length: SeasonOption = None,
+    level: Annotated[
+        list[float] | None, typer.Option(help="Interval level in percent; repeat for several.")
+    ] = None,
+    windows: Annotated[
+        int, typer.Option(min=1, help="Backtest windows for selection and intervals.")
+    ] = 2,
+) -> None:
+    """Forecast every series of a CSV; writes unique_id, ds, <model> and -lo-L/-hi-L columns."""
+    from opscast.forecasting import forecast
+
+    frame = _read_series(input_path)
+    with _user_errors(), _steps(f"{model} x {frame['unique_id'].nunique()} series") as step:
+        result = forecast(
+            frame,
+            model,
+            horizon,
+            freq=freq,
+            season_length=season_length,
+            levels=level or [],
+            n_windows=windows,
+            on_step=step,
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result.forecasts.to_csv(output, index=False)
+    typer.echo(f"wrote {len(result.forecasts):,} rows to {output}", err=True)
+    if result.chosen:
+        picked = Counter(name for names in result.chosen.values() for name in names)
+        typer.echo(
+            "models used: " + ", ".join(f"{name} x{count}" for name, count in picked.most_common()),
+            err=True,
+        )
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: an undefined score (MAPE of zeros, MASE of a flat history) is null."""
+    return float(value) if math.isfinite(value) else None
+
+
+@app.command("backtest")
+def backtest_command(
+    input_path: InputOption,
+    horizon: HorizonOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON summary to write.")],
+    model: Annotated[
+        list[str] | None, typer.Option(help="Model to compare; repeat for several.")
+    ] = None,
+    windows: Annotated[int, typer.Option(min=1, help="Rolling-origin windows.")] = 3,
+    step: Annotated[
+        int | None, typer.Option(min=1, help="Points between cutoffs [default: horizon].")
+    ] = None,
+    freq: FreqOption = None,
+    season_length: SeasonOption = None,
+) -> None:
+    """Rolling-origin backtest: MAE, RMSE, MAPE, sMAPE and MASE per model and per series."""
+    from opscast.forecasting import backtest
+
+    frame = _read_series(input_path)
+    models = model or ["seasonal_naive", "ets", "theta"]
+    with _user_errors(), _steps(f"backtest x {frame['unique_id'].nunique()} series") as report:
+        result = backtest(
+            frame,
+            models,
+            horizon,
+            n_windows=windows,
+            step=step,
+            freq=freq,
+            season_length=season_length,
+            on_step=report,
+        )
+    per_series: dict[str, dict[str, dict[str, float | None]]] = {}
+    for row in result.per_series.to_dict("records"):
+        per_series.setdefault(str(row["unique_id"]), {})[str(row["model"])] = {
+            str(name): _finite_or_none(value)
+            for name, value in row.items()
+            if name not in {"unique_id", "model"}
+        }
+    overall = {
+        name: {metric: _finite_or_none(value) for metric, value in scores.items()}
+        for name, scores in result.overall.items()
+    }
+    summary = {
+        "horizon": horizon,
+        "windows": windows,
+        "step": step or horizon,
+        "freq": str(result.spec.freq),
+        "season_length": result.spec.season_length,
+        "models": overall,
+        "per_series": per_series,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(summary, indent=2, allow_nan=False))
+    for name, model_scores in result.overall.items():
+        typer.echo(
+            f"{name:>18}  "
+            + "  ".join(f"{metric} {value:.3f}" for metric, value in model_scores.items()),
+            err=True,
+        )
 
 
 def main() -> None:

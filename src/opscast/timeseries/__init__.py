@@ -1,7 +1,13 @@
 """Long-format time-series kernel: validation, granularities, features and error metrics."""
 
 from opscast.timeseries.errors import FrameValidationError
-from opscast.timeseries.features import add_calendar, add_lags, add_rolling
+from opscast.timeseries.features import (
+    CALENDAR_FEATURES,
+    ROLLING_STATS,
+    add_calendar,
+    add_lags,
+    add_rolling,
+)
 from opscast.timeseries.frames import (
     infer_freq,
     long_to_wide,
@@ -32,8 +38,10 @@ from opscast.timeseries.metrics import (
 
 __all__ = [
     "AGGREGATIONS",
+    "CALENDAR_FEATURES",
     "FILL_POLICIES",
     "METRIC_NAMES",
+    "ROLLING_STATS",
     "Aggregation",
     "FillPolicy",
     "FrameValidationError",

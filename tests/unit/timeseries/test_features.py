@@ -35,10 +35,10 @@ def test_rolling_uses_only_earlier_points() -> None:
 
 def test_calendar_features() -> None:
     calendar = add_calendar(series([1, 2, 3]))
-    assert calendar["dayofweek"].tolist() == [4, 5, 6]
+    assert calendar["day_of_week"].tolist() == [4, 5, 6]
     assert calendar["is_weekend"].tolist() == [False, True, True]
     assert calendar["quarter"].tolist() == [1, 1, 1]
-    assert calendar["week"].tolist() == [1, 1, 1]
+    assert calendar["week_of_year"].tolist() == [1, 1, 1]
 
 
 def test_bad_parameters_are_refused() -> None:
@@ -64,3 +64,71 @@ def test_features_never_look_ahead(values: list[float], cut: int, change: float)
     after = add_rolling(add_lags(series(altered), [1, 3]), [2, 5])
     features = [c for c in before.columns if c.startswith(("lag", "rolling_"))]
     pd.testing.assert_frame_equal(before.loc[:cut, features], after.loc[:cut, features])
+
+
+def test_calendar_follows_a_local_clock_when_asked() -> None:
+    # 2024-03-31 22:30 UTC is Monday 00:30 in Berlin (summer time, UTC+2)
+    data = pd.DataFrame({"unique_id": "s", "ds": [pd.Timestamp("2024-03-31 22:30")], "y": 1.0})
+    utc = add_calendar(data)
+    local = add_calendar(data, tz="Europe/Berlin")
+    assert utc[["hour", "day_of_week", "day_of_month", "month", "quarter"]].iloc[0].tolist() == [
+        22,
+        6,
+        31,
+        3,
+        1,
+    ]
+    assert bool(utc["is_weekend"].iloc[0])
+    assert local[["hour", "day_of_week", "day_of_month", "month", "quarter"]].iloc[0].tolist() == [
+        0,
+        0,
+        1,
+        4,
+        2,
+    ]
+    assert not bool(local["is_weekend"].iloc[0])
+    assert local["week_of_year"].iloc[0] == 14
+    assert local["ds"].iloc[0] == data["ds"].iloc[0], "ds itself is unchanged"
+
+
+def test_rolling_std_and_min_per_series() -> None:
+    data = pd.concat([series([4, 2, 6, 0], "a"), series([5, 5], "b")])
+    rolled = add_rolling(data, [3], stats=["std", "min"])
+    # row 3 of a sees 4, 2, 6: sample std 2
+    np.testing.assert_allclose(
+        rolled["rolling_std_3"], [np.nan, np.nan, np.sqrt(2.0), 2.0, np.nan, np.nan]
+    )
+    np.testing.assert_array_equal(rolled["rolling_min_3"], [np.nan, 4, 2, 2, np.nan, 5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    a=st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=25),
+    b=st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=25),
+    data=st.data(),
+)
+def test_no_look_ahead_across_shuffled_multi_series_frames(
+    a: list[float], b: list[float], data: st.DataObject
+) -> None:
+    """Changing y at time t in one series moves no feature at times <= t, in any series."""
+    frame = pd.concat([series(a, "a"), series(b, "b")], ignore_index=True)
+    row = data.draw(st.integers(0, len(frame) - 1), label="row")
+    change = data.draw(st.floats(1.0, 1e3), label="change")
+    altered = frame.copy()
+    altered.loc[row, "y"] += change
+    shuffle = data.draw(st.permutations(list(range(len(frame)))), label="shuffle")
+
+    def features(df: pd.DataFrame) -> pd.DataFrame:
+        return add_rolling(add_lags(df.iloc[shuffle], [1, 2]), [1, 3, 30])
+
+    before, after = features(frame), features(altered)
+    at_or_before = before["ds"] <= frame.loc[row, "ds"]
+    columns = [c for c in before.columns if c.startswith(("lag", "rolling_"))]
+    pd.testing.assert_frame_equal(
+        before.loc[at_or_before, columns], after.loc[at_or_before, columns]
+    )
+    later_in_series = (before["unique_id"] == frame.loc[row, "unique_id"]) & ~at_or_before
+    if later_in_series.any():
+        assert not before.loc[later_in_series, columns].equals(
+            after.loc[later_in_series, columns]
+        ), "the next row's lag1 must see the change"

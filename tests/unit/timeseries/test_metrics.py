@@ -100,3 +100,63 @@ def test_evaluate_scores_each_series_and_model() -> None:
         evaluate(forecasts, ["good"], metrics=["r2"])
     with pytest.raises(FrameValidationError, match="missing column"):
         evaluate(forecasts, ["ugly"], metrics=["mae"])
+
+
+def test_missing_values_are_not_scored_as_perfect() -> None:
+    assert np.isnan(smape([1.0, np.nan], [1.0, 2.0]))
+    assert np.isnan(mae([1.0, 2.0], [1.0, np.nan]))
+    forecasts = pd.DataFrame(
+        {"unique_id": ["a", "a", "b"], "y": [1.0, 2.0, 4.0], "m": [1.0, np.nan, 0.0]}
+    )
+    scores = evaluate(forecasts, ["m"], metrics=["mae", "mape", "smape"])
+    assert scores.loc[scores["unique_id"] == "a", "m"].isna().all()
+    assert scores.loc[scores["unique_id"] == "b", "m"].tolist() == [4.0, 100.0, 200.0]
+
+
+def test_evaluate_shape_and_zero_scale() -> None:
+    forecasts = pd.DataFrame({"unique_id": ["z", "y"], "y": [0.0, 3.0], "m": [1.0, 1.0]})
+    flat = pd.DataFrame({"unique_id": ["z", "z", "y", "y"], "ds": [1, 2, 1, 2], "y": 5.0})
+    scores = evaluate(forecasts, ["m"], insample=flat, metrics=["mape", "mase"])
+    assert scores.columns.tolist() == ["unique_id", "metric", "m"]
+    assert scores[["unique_id", "metric"]].to_numpy().tolist() == [
+        ["y", "mape"],
+        ["y", "mase"],
+        ["z", "mape"],
+        ["z", "mase"],
+    ]
+    assert scores["m"].iloc[0] == pytest.approx(100 * 2 / 3)
+    assert scores["m"].iloc[1:].isna().all(), "constant history and all-zero actuals give NaN"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    sizes=st.lists(st.integers(1, 8), min_size=1, max_size=4),
+    season=st.integers(1, 3),
+)
+def test_evaluate_agrees_with_the_array_metrics(
+    data: st.DataObject, sizes: list[int], season: int
+) -> None:
+    frames, histories = [], []
+    for number, size in enumerate(sizes):
+        uid = f"s{number}"
+        draw = st.lists(values, min_size=size, max_size=size)
+        frames.append(pd.DataFrame({"unique_id": uid, "y": data.draw(draw), "f": data.draw(draw)}))
+        history = data.draw(st.lists(values, min_size=1, max_size=12))
+        histories.append(pd.DataFrame({"unique_id": uid, "ds": range(len(history)), "y": history}))
+    forecasts = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=0)
+    insample = pd.concat(histories, ignore_index=True).iloc[::-1]
+    scores = evaluate(forecasts, ["f"], insample=insample, season_length=season)
+    table = scores.set_index(["unique_id", "metric"])["f"]
+    for part, history in zip(frames, histories, strict=True):
+        uid = part["unique_id"].iloc[0]
+        actual, predicted = part["y"], part["f"]
+        expected = {
+            "mae": mae(actual, predicted),
+            "rmse": rmse(actual, predicted),
+            "mape": mape(actual, predicted),
+            "smape": smape(actual, predicted),
+            "mase": mase(actual, predicted, history["y"], season_length=season),
+        }
+        for name, value in expected.items():
+            assert table[(uid, name)] == pytest.approx(value, nan_ok=True, rel=1e-9), name

@@ -1,0 +1,52 @@
+"""Every model opscast can fit, by the name users type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from opscast.forecasting.global_models import GLOBAL_MODELS, GlobalForecaster
+from opscast.forecasting.hybrid import HybridForecaster
+from opscast.forecasting.protocol import Forecaster, ForecastingError
+from opscast.forecasting.statistical import STATISTICAL_MODELS, StatisticalForecaster
+
+SELECTING_MODELS = ("auto", "ensemble")
+MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, "hybrid", *SELECTING_MODELS)
+# Tried by auto and ensemble: cheap and complementary (naive, smoothing, theta, a global tree).
+DEFAULT_CANDIDATES = ("seasonal_naive", "ets", "theta", "lightgbm")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """What every model needs to know about the data besides the data itself."""
+
+    freq: str | int
+    season_length: int = 1
+    seasons: tuple[int, ...] = ()
+    seed: int = 0
+
+
+def single_model(name: str, spec: ModelSpec) -> Callable[[], Forecaster]:
+    """A factory of fresh, unfitted instances (backtests refit one per window)."""
+    if name in STATISTICAL_MODELS:
+        return lambda: StatisticalForecaster(
+            name, freq=spec.freq, season_length=spec.season_length, seasons=spec.seasons
+        )
+    if name in GLOBAL_MODELS:
+        return lambda: GlobalForecaster(
+            name, freq=spec.freq, season_length=spec.season_length, seed=spec.seed
+        )
+    if name == "hybrid":
+        return lambda: HybridForecaster(
+            freq=spec.freq, season_length=spec.season_length, seasons=spec.seasons, seed=spec.seed
+        )
+    raise ForecastingError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+
+
+def check_model_names(names: Sequence[str]) -> list[str]:
+    unknown = [name for name in names if name not in MODEL_NAMES]
+    if unknown:
+        raise ForecastingError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_NAMES)}"
+        )
+    return list(dict.fromkeys(names))

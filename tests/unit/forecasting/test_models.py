@@ -1,0 +1,150 @@
+"""Every model of the zoo on tiny data, backtest arithmetic, and interval coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from opscast.forecasting import MODEL_NAMES, ForecastingError, backtest, forecast
+from opscast.forecasting.backtest import cross_validate
+from opscast.forecasting.conformal import add_intervals
+from opscast.forecasting.zoo import ModelSpec, single_model
+
+
+def seasonal_frame(
+    days: int = 120, ids: tuple[str, ...] = ("a", "b"), seed: int = 0
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days, freq="D")
+    weekly = np.array([10.0, 12, 13, 12, 11, 4, 3])
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": ds,
+                "y": weekly[ds.dayofweek] * (1 + k) + rng.normal(0, 0.5, days),
+            }
+        )
+        for k, uid in enumerate(ids)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_every_model_forecasts_every_series(model: str) -> None:
+    data = seasonal_frame()
+    result = forecast(data, model, 7)
+    frame = result.forecasts
+    assert frame.columns.tolist() == ["unique_id", "ds", model]
+    assert frame.groupby("unique_id").size().to_dict() == {"a": 7, "b": 7}
+    assert frame["ds"].min() == pd.Timestamp("2024-04-30")
+    assert np.isfinite(frame[model]).all()
+    assert result.spec.season_length == 7
+
+
+@pytest.mark.parametrize("model", ["seasonal_naive", "ets", "lightgbm", "auto"])
+def test_good_models_beat_the_naive_forecast(model: str) -> None:
+    data = seasonal_frame(days=160)
+    scores = backtest(data, ["naive", model], 7, n_windows=3).overall
+    assert scores[model]["mae"] < 0.6 * scores["naive"]["mae"]
+
+
+def test_integer_steps_work() -> None:
+    data = pd.DataFrame({"unique_id": "s", "ds": range(60), "y": np.sin(np.arange(60) / 3) + 5})
+    frame = forecast(data, "theta", 5, season_length=1).forecasts
+    assert frame["ds"].tolist() == [60, 61, 62, 63, 64]
+
+
+def test_seasonal_models_fall_back_on_short_series() -> None:
+    data = pd.concat(
+        [seasonal_frame(days=60, ids=("long",)), seasonal_frame(days=10, ids=("short",))]
+    )
+    frame = forecast(data, "seasonal_naive", 3, season_length=7).forecasts
+    assert set(frame["unique_id"]) == {"long", "short"}
+    short = data[data["unique_id"] == "short"]["y"].iloc[-1]
+    assert frame[frame["unique_id"] == "short"]["seasonal_naive"].tolist() == pytest.approx(
+        [short] * 3
+    )
+
+
+def test_backtest_windows_are_hand_checkable() -> None:
+    """Naive on 0..19 with h=2, 3 windows, step 2: cutoffs at 13, 15, 17; errors 1 and 2."""
+    data = pd.DataFrame({"unique_id": "s", "ds": range(20), "y": np.arange(20.0)})
+    spec = ModelSpec(freq=1)
+    points = cross_validate(single_model("naive", spec), data, h=2, n_windows=3, step=2)
+    assert sorted(points["cutoff"].unique().tolist()) == [13, 15, 17]
+    assert points["ds"].tolist() == [14, 15, 16, 17, 18, 19]
+    assert points["horizon"].tolist() == [1, 2, 1, 2, 1, 2]
+    assert (points["y"] - points["naive"]).tolist() == [1, 2, 1, 2, 1, 2]
+    result = backtest(data, ["naive"], 2, n_windows=3, step=2, season_length=1)
+    assert result.overall["naive"]["mae"] == pytest.approx(1.5)
+    assert result.overall["naive"]["rmse"] == pytest.approx(np.sqrt(2.5))
+    assert result.overall["naive"]["mase"] == pytest.approx(1.5)
+
+
+def test_conformal_width_is_the_error_quantile_per_step() -> None:
+    calibration = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "horizon": [1, 2, 1, 2, 1, 2],
+            "y": [0.0] * 6,
+            "m": [1.0, 2.0, -3.0, 4.0, 2.0, -6.0],
+        }
+    )
+    predicted = pd.DataFrame({"unique_id": "s", "ds": [1, 2, 3], "m": [10.0, 10.0, 10.0]})
+    result = add_intervals(predicted, calibration, "m", [50])
+    assert result["m-lo-50"].tolist() == [8.0, 6.0, 6.0], "step 3 borrows the widest width"
+    assert result["m-hi-50"].tolist() == [12.0, 14.0, 14.0]
+
+
+def test_intervals_cover_roughly_their_level() -> None:
+    """On stationary noise, 80 % intervals from 8 windows cover most held-out points."""
+    rng = np.random.default_rng(3)
+    history = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(30)], 200),
+            "ds": np.tile(np.arange(200), 30),
+            "y": 50 + rng.normal(0, 5, 6000),
+        }
+    )
+    train = history[history["ds"] < 190]
+    held_out = history[history["ds"] >= 190]
+    frame = forecast(train, "historic_average", 10, levels=[80], n_windows=8).forecasts
+    joined = held_out.merge(frame, on=["unique_id", "ds"])
+    covered = (
+        joined["y"]
+        .between(joined["historic_average-lo-80"], joined["historic_average-hi-80"])
+        .mean()
+    )
+    assert 0.65 <= covered <= 0.97
+    assert (frame["historic_average-hi-80"] > frame["historic_average-lo-80"]).all()
+
+
+def test_auto_reports_its_choice_and_ensemble_averages() -> None:
+    data = seasonal_frame(days=100)
+    auto = forecast(data, "auto", 7)
+    assert set(auto.chosen) == {"a", "b"}
+    assert all(len(models) == 1 for models in auto.chosen.values())
+    ensemble = forecast(data, "ensemble", 7)
+    assert all(len(models) == 3 for models in ensemble.chosen.values())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model": "prophetic"}, "unknown model"),
+        ({"levels": [120]}, "between 0 and 100"),
+        ({"h": 0}, "at least 1"),
+    ],
+)
+def test_bad_requests_are_refused(kwargs: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {"model": "naive", "h": 3} | kwargs
+    with pytest.raises(ForecastingError, match=message):
+        forecast(seasonal_frame(days=30), **arguments)  # type: ignore[arg-type]
+
+
+def test_too_short_to_backtest() -> None:
+    data = pd.DataFrame({"unique_id": "s", "ds": range(5), "y": np.arange(5.0)})
+    with pytest.raises(ForecastingError, match="too short"):
+        backtest(data, ["naive"], 3, n_windows=2)
