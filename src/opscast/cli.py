@@ -132,6 +132,51 @@ def migrate() -> None:
     database.dispose()
 
 
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is queued (and due), then exit.")
+    ] = False,
+) -> None:
+    """Run background jobs from the database queue, beside or instead of the server's runner.
+
+    Start several on other machines against the same OPSCAST_DATABASE_URL to spread
+    retraining; set OPSCAST_RUN_JOBS=false on the API processes to keep them serving only.
+    """
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from opscast.db import Database
+    from opscast.jobs.catalog import job_handlers
+    from opscast.jobs.runner import JobRunner
+    from opscast.observability import configure_logging
+
+    settings = _load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    runner = JobRunner(
+        database,
+        job_handlers(settings),
+        poll_seconds=settings.job_poll_seconds,
+        stale_after=timedelta(seconds=settings.job_stale_seconds),
+    )
+    if once:
+        ran = runner.run_until_idle()
+        typer.echo(json.dumps({"jobs_run": ran}))
+        database.dispose()
+        return
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    typer.echo(f"worker {runner.worker} running job kinds: {', '.join(runner.kinds) or 'none'}")
+    runner.start()
+    stopped.wait()
+    runner.stop()
+    database.dispose()
+
+
 def _read_series(path: Path) -> pd.DataFrame:
     """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
     import pandas as pd

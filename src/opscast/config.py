@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 
+    run_jobs: bool = True
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    job_stale_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 
 from opscast.config import Settings
 from opscast.db import Database
+from opscast.jobs.repository import JobRepository
+from opscast.jobs.runner import JobRunner
 
 ComponentState = Literal["ok", "embedded", "error"]
 CONNECT_TIMEOUT_SECONDS = 1.0
@@ -89,11 +91,29 @@ def model_store_health(settings: Settings) -> ComponentHealth:
     return ComponentHealth(status="embedded", kind="mlflow-local", detail=uri)
 
 
-def check_health(settings: Settings, database: Database, version: str) -> Health:
+def jobs_health(settings: Settings, database: Database, runner: JobRunner) -> ComponentHealth:
+    try:
+        with database.session() as session:
+            counts = JobRepository(session).count_by_status()
+    except Exception as exc:  # reported by the database component too
+        return ComponentHealth(status="error", kind="jobs", detail=str(exc).splitlines()[0])
+    detail = f"{counts.get('queued', 0)} queued, {counts.get('running', 0)} running"
+    if not settings.run_jobs:
+        return ComponentHealth(status="ok", kind="external-workers", detail=detail)
+    if not runner.alive:
+        return ComponentHealth(status="error", kind="in-process", detail="job runner stopped")
+    return ComponentHealth(status="ok", kind="in-process", detail=detail)
+
+
+def check_health(
+    settings: Settings, database: Database, version: str, jobs: JobRunner | None = None
+) -> Health:
     components = {
         "database": database_health(database),
         "broker": broker_health(settings),
         "model_store": model_store_health(settings),
     }
+    if jobs is not None:
+        components["jobs"] = jobs_health(settings, database, jobs)
     failed = any(component.status == "error" for component in components.values())
     return Health(status="error" if failed else "ok", version=version, components=components)

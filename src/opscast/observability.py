@@ -42,6 +42,13 @@ ALERTS = Counter("opscast_alerts", "Alerts sent.", ["severity", "channel"])
 TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "priority"])
 SERVERS = Gauge("opscast_servers", "Servers per lifecycle state.", ["state"])
 INGESTED_POINTS = Counter("opscast_ingested_points", "Time-series points stored.")
+JOBS = Counter("opscast_jobs", "Background jobs finished, by kind and outcome.", ["kind", "status"])
+JOB_DURATION = Histogram(
+    "opscast_job_duration_seconds",
+    "Wall time of one background job.",
+    ["kind"],
+    buckets=(0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
 
 
 def configure_logging(level: str, log_format: LogFormat) -> None:

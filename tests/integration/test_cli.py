@@ -33,7 +33,7 @@ def test_version_through_the_module_entry_point() -> None:
     assert result.stdout.strip() == f"opscast {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["demo"], ["migrate"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["demo"], ["migrate"], ["worker"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -73,7 +73,9 @@ def test_bad_port_is_refused(var_dir: Path) -> None:
 def test_migrate_reports_the_revision(var_dir: Path) -> None:
     result = runner.invoke(app, ["migrate"], env=env_for(var_dir))
     assert result.exit_code == 0
-    assert "schema at 0001 (sqlite)" in result.output
+    head = Database(f"sqlite:///{var_dir / 'opscast.db'}").head_revision()
+    assert head is not None
+    assert f"schema at {head} (sqlite)" in result.output
 
 
 def _free_port() -> int:
@@ -110,3 +112,20 @@ def test_serve_answers_health_over_real_http(var_dir: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_worker_once_runs_what_is_queued_and_exits(var_dir: Path) -> None:
+    from opscast.jobs import service
+
+    database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
+    database.migrate()
+    with database.session() as session:
+        job_id = service.submit_job(session, kind="no-such-kind").job.id
+    result = runner.invoke(app, ["worker", "--once"], env=env_for(var_dir))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1]) == {"jobs_run": [job_id]}
+    with database.session() as session:
+        job, _ = service.get_job(session, job_id)
+        assert job.status == "failed"
+        assert "no handler for job kind 'no-such-kind'" in (job.error or "")
+    database.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
@@ -20,6 +21,9 @@ from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.jobs.catalog import job_handlers
+from opscast.jobs.router import router as jobs_router
+from opscast.jobs.runner import JobRunner
 from opscast.observability import configure_logging, get_logger
 from opscast.series.router import router as series_router
 from opscast.web.router import STATIC_DIR
@@ -45,10 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings.resolved_database_url)
         database.migrate()
         app.state.database = database
+        jobs = JobRunner(
+            database,
+            job_handlers(settings),
+            poll_seconds=settings.job_poll_seconds,
+            stale_after=timedelta(seconds=settings.job_stale_seconds),
+        )
+        app.state.jobs = jobs
+        if settings.run_jobs:
+            jobs.start()
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
         finally:
+            jobs.stop()
             database.dispose()
 
     app = FastAPI(
@@ -64,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(system_router)
     app.include_router(series_router)
+    app.include_router(jobs_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -34,8 +34,10 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
     response_model=Health,
     responses={503: {"model": Health, "description": "a component is in error"}},
 )
-async def health(settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
-    report = await run_in_threadpool(check_health, settings, database, __version__)
+async def health(settings: SettingsDep, database: DatabaseDep, request: Request) -> JSONResponse:
+    report = await run_in_threadpool(
+        check_health, settings, database, __version__, request.app.state.jobs
+    )
     return JSONResponse(
         report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503
     )

@@ -32,7 +32,12 @@ def test_health_reports_each_component(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "broker", "model_store"}
+    assert set(body["components"]) == {"database", "broker", "model_store", "jobs"}
+    assert body["components"]["jobs"] == {
+        "status": "ok",
+        "kind": "in-process",
+        "detail": "0 queued, 0 running",
+    }
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["broker"] == {
         "status": "embedded",
