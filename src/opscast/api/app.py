@@ -25,6 +25,8 @@ from opscast.jobs.catalog import job_handlers
 from opscast.jobs.router import router as jobs_router
 from opscast.jobs.runner import JobRunner
 from opscast.observability import configure_logging, get_logger
+from opscast.registry import ModelStore
+from opscast.registry.router import router as registry_router
 from opscast.series.router import router as series_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings.resolved_database_url)
         database.migrate()
         app.state.database = database
+        app.state.model_store = ModelStore.from_settings(settings)
         jobs = JobRunner(
             database,
             job_handlers(settings),
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(system_router)
     app.include_router(series_router)
+    app.include_router(registry_router)
     app.include_router(jobs_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
