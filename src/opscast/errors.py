@@ -22,3 +22,7 @@ class NotFoundError(OpscastError):
 
 class InvalidInputError(OpscastError):
     """The input is well-formed but cannot be used; ``field`` names the culprit."""
+
+
+class ConflictError(OpscastError):
+    """The request is valid but the current state forbids it (nothing to roll back to, ...)."""

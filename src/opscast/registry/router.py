@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Path, Query
 
-from opscast.api.deps import ModelStoreDep
-from opscast.registry.schemas import ModelsOut, TaskOut
+from opscast.api.deps import ModelStoreDep, SessionDep
+from opscast.registry import service
+from opscast.registry.schemas import ModelEventOut, ModelsOut, RollbackIn, TaskOut
 
 router = APIRouter(tags=["models"])
 
@@ -26,3 +27,46 @@ def list_models(
 ) -> ModelsOut:
     tasks = [TaskOut.of(task) for task in store.list_tasks(prefix)]
     return ModelsOut(count=len(tasks), models=tasks)
+
+
+TaskPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,200}$")]
+
+
+@router.post(
+    "/models/{task}/rollback",
+    response_model=ModelEventOut,
+    summary="Serve an earlier version again (by default the previous champion)",
+)
+def rollback_model(
+    task: TaskPath,
+    store: ModelStoreDep,
+    session: SessionDep,
+    body: RollbackIn | None = None,
+    requested_by: Annotated[str | None, Header(alias="X-Requested-By", max_length=100)] = None,
+) -> ModelEventOut:
+    """Recorded in the task's history with who asked (``X-Requested-By``) and why."""
+    body = body or RollbackIn()
+    event = service.rollback(
+        store,
+        session,
+        task,
+        to_version=body.version,
+        reason=body.reason,
+        requested_by=requested_by or "api",
+    )
+    return ModelEventOut.model_validate(event)
+
+
+@router.get(
+    "/models/{task}/history",
+    response_model=list[ModelEventOut],
+    summary="Promotions, refusals and rollbacks of a task, newest first",
+)
+def model_history(
+    task: TaskPath,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ModelEventOut]:
+    return [
+        ModelEventOut.model_validate(event) for event in service.audit_trail(session, task, limit)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.registry.store import ModelVersion, Task
 
@@ -57,3 +57,28 @@ class TaskOut(BaseModel):
 class ModelsOut(BaseModel):
     count: int
     models: list[TaskOut]
+
+
+class RollbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(
+        default=None, ge=1, description="version to serve again; default: the previous champion"
+    )
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ModelEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    task: str
+    action: str = Field(description="promoted, refused or rolled_back")
+    version: int
+    previous_version: int | None
+    metric: str | None
+    champion_value: float | None
+    challenger_value: float | None
+    tolerance: float | None
+    reason: str
+    requested_by: str
+    at: datetime

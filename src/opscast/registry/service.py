@@ -1,0 +1,144 @@
+"""Guarded promotion, rollback and the audit trail, over the MLflow store and the database.
+
+A retrained version is always registered (its run is evidence, even when refused); it
+becomes ``champion`` only when ``decide_promotion`` says it is not worse on the same
+holdout, and otherwise carries the ``challenger`` alias and the refusal reason as a tag.
+
+MLflow and the opscast database are two stores, so no transaction spans both. The
+audit row is written (flushed) before the alias moves: if moving the alias fails, the
+caller's unit of work rolls the row back. A process killed between the two leaves a
+moved alias without its audit row; the registry itself stays consistent (every alias
+points at a registered, complete version), which is what serving depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from opscast.errors import ConflictError, NotFoundError
+from opscast.registry.promotion import PromotionDecision, decide_promotion
+from opscast.registry.repository import ModelEventRepository
+from opscast.registry.store import CHAMPION, ModelStore, ModelVersion
+from opscast.registry.tables import ModelEvent
+
+CHALLENGER = "challenger"
+REFUSED_TAG = "opscast.refused"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedOutcome:
+    version: ModelVersion
+    decision: PromotionDecision
+    previous_champion: int | None
+
+    @property
+    def promoted(self) -> bool:
+        return self.decision.promote
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def register_guarded(
+    store: ModelStore,
+    session: Session,
+    task: str,
+    model: Any,
+    *,
+    data: pd.DataFrame,
+    params: Mapping[str, str | int | float],
+    metrics: Mapping[str, float],
+    champion_holdout: Mapping[str, float | None] | None,
+    challenger_holdout: Mapping[str, float | None],
+    tags: Mapping[str, str] | None = None,
+    tolerance: float = 0.0,
+    requested_by: str = "retrain",
+) -> GuardedOutcome:
+    """Register ``model`` as the next version of ``task`` and promote it only if not worse.
+
+    ``champion_holdout`` and ``challenger_holdout`` are the two models' errors on the same
+    holdout (``None`` for the champion when the task has none yet).
+    """
+    previous = store.champion_version(task)
+    version = store.register(task, model, data=data, params=params, metrics=metrics, tags=tags)
+    decision = decide_promotion(
+        champion_holdout if previous is not None else None,
+        challenger_holdout,
+        tolerance=tolerance,
+    )
+    ModelEventRepository(session).add(
+        ModelEvent(
+            task=task,
+            action="promoted" if decision.promote else "refused",
+            version=version.version,
+            previous_version=previous,
+            metric=decision.metric,
+            champion_value=decision.champion,
+            challenger_value=decision.challenger,
+            tolerance=tolerance,
+            reason=decision.reason,
+            requested_by=requested_by,
+            at=_now(),
+        )
+    )
+    if decision.promote:
+        store.set_alias(task, CHAMPION, version.version)
+    else:
+        store.set_alias(task, CHALLENGER, version.version)
+        store.client.set_model_version_tag(task, str(version.version), REFUSED_TAG, decision.reason)
+    return GuardedOutcome(version, decision, previous)
+
+
+def rollback(
+    store: ModelStore,
+    session: Session,
+    task: str,
+    *,
+    to_version: int | None = None,
+    reason: str | None = None,
+    requested_by: str = "api",
+) -> ModelEvent:
+    """Make an earlier version the champion again: by default the one before the current."""
+    current = store.champion_version(task)
+    if current is None:
+        store.get_task(task)  # NotFoundError names an unknown task
+        raise ConflictError(f"task {task!r} has no champion to roll back from")
+    repository = ModelEventRepository(session)
+    if to_version is None:
+        became_champion = next(
+            (event for event in repository.champion_changes(task) if event.version == current),
+            None,
+        )
+        if became_champion is None or became_champion.previous_version is None:
+            raise ConflictError(
+                f"no earlier champion of {task!r} is recorded; name a version to roll back to"
+            )
+        to_version = became_champion.previous_version
+    if to_version == current:
+        raise ConflictError(f"version {to_version} of {task!r} is already the champion")
+    if all(known.version != to_version for known in store.get_task(task).versions):
+        raise NotFoundError(f"task {task!r} has no version {to_version}", field="version")
+    event = repository.add(
+        ModelEvent(
+            task=task,
+            action="rolled_back",
+            version=to_version,
+            previous_version=current,
+            reason=reason or f"rolled back from version {current}",
+            requested_by=requested_by,
+            at=_now(),
+        )
+    )
+    store.set_alias(task, CHAMPION, to_version)
+    return event
+
+
+def audit_trail(session: Session, task: str, limit: int = 100) -> Sequence[ModelEvent]:
+    return ModelEventRepository(session).for_task(task, limit)
