@@ -151,6 +151,7 @@ def worker(
     from opscast.jobs.catalog import job_handlers
     from opscast.jobs.runner import JobRunner
     from opscast.observability import configure_logging
+    from opscast.registry import ModelStore
 
     settings = _load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -158,7 +159,7 @@ def worker(
     database.migrate()
     runner = JobRunner(
         database,
-        job_handlers(settings),
+        job_handlers(settings, ModelStore.from_settings(settings)),
         poll_seconds=settings.job_poll_seconds,
         stale_after=timedelta(seconds=settings.job_stale_seconds),
     )

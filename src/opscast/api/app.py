@@ -27,6 +27,7 @@ from opscast.jobs.runner import JobRunner
 from opscast.observability import configure_logging, get_logger
 from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
+from opscast.retraining.router import router as retraining_router
 from opscast.series.router import router as series_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.model_store = ModelStore.from_settings(settings)
         jobs = JobRunner(
             database,
-            job_handlers(settings),
+            job_handlers(settings, app.state.model_store),
             poll_seconds=settings.job_poll_seconds,
             stale_after=timedelta(seconds=settings.job_stale_seconds),
         )
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(series_router)
     app.include_router(registry_router)
     app.include_router(jobs_router)
+    app.include_router(retraining_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from opscast.config import Settings
 from opscast.jobs.runner import Handler
+from opscast.registry.store import ModelStore
 
 
-def job_handlers(settings: Settings) -> dict[str, Handler]:
-    del settings  # handlers that need settings (data dir, model store) read them here
-    return {}
+def job_handlers(settings: Settings, store: ModelStore) -> dict[str, Handler]:
+    from opscast.retraining.catalog import trainers
+    from opscast.retraining.retrainer import Retrainer
+    from opscast.retraining.service import RETRAIN_JOB
+
+    del settings  # for handlers that read the data directory or broker settings
+    return {RETRAIN_JOB: Retrainer(store, trainers())}
