@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 
+    # tickets: below this confidence the learned classifier defers to the keyword rules
+    ticket_confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

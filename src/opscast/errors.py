@@ -22,3 +22,7 @@ class NotFoundError(OpscastError):
 
 class InvalidInputError(OpscastError):
     """The input is well-formed but cannot be used; ``field`` names the culprit."""
+
+
+class ConflictError(OpscastError):
+    """The request is well-formed but the current state refuses it (a refused transition)."""

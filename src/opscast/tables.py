@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TABLE_MODULES = ("opscast.series.tables",)
+TABLE_MODULES = (
+    "opscast.series.tables",
+    "opscast.servers.tables",
+    "opscast.tickets.tables",
+)
 
 
 def import_all_tables() -> None:

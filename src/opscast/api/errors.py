@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opscast.api.deps import AuthenticationError
-from opscast.errors import InvalidInputError, NotFoundError
+from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import get_logger
 from opscast.timeseries import FrameValidationError
 
@@ -69,6 +69,11 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": exc.message, "message": exc.message})
 
 
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConflictError)
+    return JSONResponse(status_code=409, content={"detail": exc.message, "message": exc.message})
+
+
 async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=401,
@@ -100,6 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FrameValidationError, _frame_error)
     app.add_exception_handler(InvalidInputError, _invalid_input)
     app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(AuthenticationError, _unauthenticated)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
