@@ -22,6 +22,8 @@ from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.observability import configure_logging, get_logger
 from opscast.series.router import router as series_router
+from opscast.servers.router import router as servers_router
+from opscast.servers.router import simulation_router
 from opscast.tickets.router import analytics_router
 from opscast.tickets.router import router as tickets_router
 from opscast.web.router import STATIC_DIR
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(series_router)
     app.include_router(tickets_router)
     app.include_router(analytics_router)
+    app.include_router(servers_router)
+    app.include_router(simulation_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opscast.db import Base
@@ -34,3 +34,17 @@ class ServerEvent(Base):
     cause: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class FleetSimulation(Base):
+    """Where the simulated fleet is in its trace: the trace is rebuilt from these, never stored."""
+
+    __tablename__ = "fleet_simulations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    hosts: Mapped[int] = mapped_column(Integer)
+    failure_share: Mapped[float] = mapped_column(Float)
+    step_minutes: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(DateTime)
+    position: Mapped[int] = mapped_column(Integer, default=0)

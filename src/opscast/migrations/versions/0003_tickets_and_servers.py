@@ -18,6 +18,17 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "fleet_simulations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("hosts", sa.Integer(), nullable=False),
+        sa.Column("failure_share", sa.Float(), nullable=False),
+        sa.Column("step_minutes", sa.Integer(), nullable=False),
+        sa.Column("start", sa.DateTime(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fleet_simulations")),
+    )
+    op.create_table(
         "servers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -135,3 +146,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_servers_state"), table_name="servers")
 
     op.drop_table("servers")
+    op.drop_table("fleet_simulations")
