@@ -58,11 +58,15 @@ class TicketRepository:
     def get(self, ticket_id: int) -> Ticket | None:
         return self.session.get(Ticket, ticket_id)
 
+    def count(self, where: TicketFilter | None = None) -> int:
+        query = select(func.count()).select_from(Ticket)
+        return self.session.scalar((where or TicketFilter()).apply(query)) or 0
+
     def page(
         self, where: TicketFilter, *, sort: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[Ticket], int]:
         """One page in the asked order (ties broken by id) and the total that matches."""
-        total = self.session.scalar(where.apply(select(func.count()).select_from(Ticket))) or 0
+        total = self.count(where)
         key = SORTABLE[sort]
         order = [
             key.desc() if descending else key.asc(),

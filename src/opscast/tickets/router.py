@@ -9,10 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from opscast.api.deps import SessionDep, SettingsDep
 from opscast.tickets import service
-from opscast.tickets.model_store import VarDirClassifierStore
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.repository import SORTABLE, TicketFilter
-from opscast.tickets.rules import load_rules
 from opscast.tickets.schemas import (
     AnalyzeIn,
     AnalyzeOut,
@@ -37,11 +35,7 @@ MAX_PAGE = 1000
 
 
 def get_scoring(settings: SettingsDep) -> service.Scoring:
-    return service.Scoring(
-        store=VarDirClassifierStore(settings.var_dir),
-        rules=load_rules(),
-        threshold=settings.ticket_confidence_threshold,
-    )
+    return service.Scoring.from_settings(settings)
 
 
 ScoringDep = Annotated[service.Scoring, Depends(get_scoring)]

@@ -17,14 +17,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from opscast.config import Settings
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, TICKETS
 from opscast.tickets.classification import Classification, classify
 from opscast.tickets.learned import LearnedClassifier
-from opscast.tickets.model_store import ClassifierInfo, ClassifierStore, StoredClassifier
+from opscast.tickets.model_store import (
+    ClassifierInfo,
+    ClassifierStore,
+    StoredClassifier,
+    VarDirClassifierStore,
+)
 from opscast.tickets.priority import LEVELS, PriorityScore, score_priority
 from opscast.tickets.repository import TicketFilter, TicketRepository
-from opscast.tickets.rules import RuleSet
+from opscast.tickets.rules import RuleSet, load_rules
 from opscast.tickets.schemas import (
     AnalyzeOut,
     DailyCount,
@@ -80,6 +86,14 @@ class Scoring:
     store: ClassifierStore
     rules: RuleSet
     threshold: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Scoring:
+        return cls(
+            store=VarDirClassifierStore(settings.var_dir),
+            rules=load_rules(),
+            threshold=settings.ticket_confidence_threshold,
+        )
 
     def serving(self) -> StoredClassifier:
         """The stored model; a fresh store starts from the model of the generated sample."""
