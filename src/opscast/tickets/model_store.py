@@ -10,12 +10,12 @@ unpickling across versions is not guaranteed to give the same model.
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
 from typing import Any, Protocol
+from uuid import uuid4
 
 from opscast.tickets.learned import LearnedClassifier
 
@@ -86,7 +86,7 @@ class VarDirClassifierStore:
             "model": model,
             "info": info,
         }
-        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+        partial = self.path.with_suffix(f".{uuid4().hex}.tmp")
         with partial.open("wb") as handle:
             pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
         partial.replace(self.path)

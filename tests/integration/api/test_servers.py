@@ -102,6 +102,10 @@ def test_unknown_servers(client: TestClient) -> None:
     assert client.get("/servers/7").status_code == 404
     assert client.get("/servers/7/events").status_code == 404
     assert client.post("/servers/7/actions", json={"action": "boot"}).status_code == 404
+    assert client.get("/servers/x").status_code == 422
+    bad_state = client.get("/servers", params={"state": "ON_FIRE"})
+    assert bad_state.status_code == 422
+    assert "state" in bad_state.json()["message"]
 
 
 def test_a_simulated_failure_leaves_a_linked_ticket(client: TestClient) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opscast.servers.lifecycle import ServerState, refusal
 from opscast.servers.simulator import advance, episode_steps, fleet_trace
@@ -29,16 +31,34 @@ def test_failures_happen_where_the_trace_crosses_a_limit() -> None:
     assert failed, "seed 3 with every host faulty must fail someone inside the week"
 
 
-def test_every_move_is_allowed_and_chains_per_server() -> None:
-    run = fleet_trace(6, start=START, step_minutes=10, failure_share=1.0, seed=8)
-    servers = fleet([ServerState.BOOTING, *[ServerState.RUNNING] * 5])
-    result = advance(servers, run, position=0, steps=episode_steps(10))
+@settings(max_examples=15, deadline=None)
+@given(
+    hosts=st.integers(min_value=1, max_value=5),
+    seed=st.integers(min_value=0, max_value=10_000),
+    share=st.floats(min_value=0.0, max_value=1.0),
+    degraded_at=st.floats(min_value=0.5, max_value=0.95),
+    auto_recover=st.booleans(),
+)
+def test_every_move_is_allowed_and_chains_per_server(
+    hosts: int, seed: int, share: float, degraded_at: float, auto_recover: bool
+) -> None:
+    run = fleet_trace(hosts, start=START, step_minutes=30, failure_share=share, seed=seed)
+    servers = fleet([ServerState.BOOTING, *[ServerState.RUNNING] * (hosts - 1)])
+    result = advance(
+        servers,
+        run,
+        position=0,
+        steps=episode_steps(30),
+        degraded_at=degraded_at,
+        auto_recover=auto_recover,
+    )
     current = dict(servers)
     for move in result.transitions:
         assert move.from_state == current[move.server]
         assert refusal(move.from_state, move.to_state) is None
         current[move.server] = move.to_state
     assert current == result.states
+    assert len(result.metrics) == hosts * 5 * episode_steps(30)
 
 
 def test_ticks_continue_where_the_last_one_stopped() -> None:
