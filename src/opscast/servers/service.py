@@ -28,6 +28,8 @@ DEFAULT_FLEET = 5
 DEFAULT_FAILURE_SHARE = 0.3
 DEFAULT_STEP_MINUTES = 10
 EVENTS_PAGE = 500
+# server-steps per tick: each is five stored points, so this caps a tick at 250,000 points
+MAX_SERVER_STEPS = 50_000
 
 
 def sync_gauge(session: Session) -> dict[str, int]:
@@ -198,8 +200,14 @@ def _simulation(repository: ServerRepository, body: TickIn, hosts: int) -> Fleet
 def tick(session: Session, body: TickIn, scoring: Scoring) -> TickOut:
     """Advance the fleet ``steps`` points; store metrics as series, moves as events."""
     repository = ServerRepository(session)
-    size = body.fleet_size or repository.count() or DEFAULT_FLEET
-    servers = _grow_fleet(repository, size)
+    size = max(body.fleet_size or 0, repository.count()) or DEFAULT_FLEET
+    if size * body.steps > MAX_SERVER_STEPS:
+        raise InvalidInputError(
+            f"{size} servers x {body.steps} steps exceed {MAX_SERVER_STEPS:,} server-steps "
+            "per tick; send fewer steps per tick",
+            field="steps",
+        )
+    servers = _grow_fleet(repository, body.fleet_size or size)
     simulation = _simulation(repository, body, len(servers))
     first = simulation.start + timedelta(minutes=simulation.step_minutes * simulation.position)
     by_name = {server.name: server for server in servers}

@@ -169,6 +169,7 @@ def test_ticks_continue_the_same_trace(client: TestClient) -> None:
         ({"failure_share": 1.5}, "failure_share"),
         ({"degraded_at": 1.0}, "degraded_at"),
         ({"seed": -1}, "seed"),
+        ({"steps": 1440, "fleet_size": 200}, "steps"),
         ({"speed": 2}, "speed"),
     ],
 )
