@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from opscast.config import Settings
+    from opscast.db import Database
 
 app = typer.Typer(
     name="opscast",
@@ -117,6 +118,7 @@ def demo(
             state = "already stored" if outcome.skipped else f"{outcome.points:,} points"
             progress.console.print(f"  {outcome.kind}: {outcome.series} series, {state}")
             progress.advance(task)
+    _demo_operations(database, settings)
     database.dispose()
 
 
@@ -344,6 +346,65 @@ def backtest_command(
             + "  ".join(f"{metric} {value:.3f}" for metric, value in model_scores.items()),
             err=True,
         )
+
+
+# --- tickets and servers -------------------------------------------------------------
+
+tickets_app = typer.Typer(
+    help="Tickets: classify a text, retrain the classifier.", no_args_is_help=True
+)
+app.add_typer(tickets_app, name="tickets")
+
+
+def _demo_operations(database: Database, settings: Settings) -> None:
+    """Demo tickets and a simulated fleet, after the demo series."""
+    from opscast.demo import load_demo_operations
+    from opscast.tickets.service import Scoring
+
+    with _steps("demo tickets and fleet"), database.session() as session:
+        outcome = load_demo_operations(session, Scoring.from_settings(settings))
+    if outcome.skipped:
+        typer.echo("  tickets and servers: present, demo skipped")
+    else:
+        typer.echo(
+            f"  tickets: {outcome.tickets} demo tickets; servers: {outcome.servers}, "
+            f"{outcome.server_tickets} failed and opened a ticket"
+        )
+
+
+@tickets_app.command("retrain")
+def tickets_retrain() -> None:
+    """Retrain the ticket classifier on the generated sample and every corrected ticket."""
+    from opscast.db import Database
+    from opscast.tickets.service import Scoring, retrain_classifier
+
+    settings = _load_settings()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    with _user_errors(), _steps("ticket classifier"), database.session() as session:
+        result = retrain_classifier(session, Scoring.from_settings(settings))
+    database.dispose()
+    typer.echo(result.model_dump_json(indent=2))
+
+
+@tickets_app.command("analyze")
+def tickets_analyze(
+    description: Annotated[str, typer.Argument(help="The ticket text.")],
+    title: Annotated[str | None, typer.Option(help="The ticket title, if any.")] = None,
+) -> None:
+    """Classify and prioritise a text (nothing is stored); prints JSON."""
+    from pydantic import ValidationError
+
+    from opscast.tickets.schemas import AnalyzeIn
+    from opscast.tickets.service import Scoring, analyze
+
+    try:
+        body = AnalyzeIn(description=description, title=title)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    result = analyze(body.description, Scoring.from_settings(_load_settings()), title=body.title)
+    typer.echo(result.model_dump_json(indent=2))
 
 
 def main() -> None:

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from opscast.series.repository import SeriesRepository
 from opscast.series.service import ingest_frame
+from opscast.servers.repository import ServerRepository
+from opscast.servers.schemas import TickIn
+from opscast.servers.service import tick
 from opscast.simulate import simulate_demand, simulate_fleet, simulate_incidents, simulate_traffic
+from opscast.simulate.tickets import simulate_tickets
+from opscast.tickets.repository import TicketRepository
+from opscast.tickets.schemas import TicketCreate, TicketUpdate
+from opscast.tickets.service import Scoring, create_ticket, update_ticket
+from opscast.tickets.workflow import TicketStatus
 
 DEMO_SOURCE = "demo"
 DEMO_SEED = 7
@@ -81,3 +90,42 @@ def load_demo_set(session: Session, demo: DemoSet, *, force: bool = False) -> De
         freq=demo.freq,
     )
     return DemoOutcome(demo.kind, len(result.unique_ids), result.points_written, skipped=False)
+
+
+DEMO_TICKETS = 60
+DEMO_TICKETS_START = datetime(2025, 11, 1, 8, 0)
+DEMO_FLEET = TickIn(steps=432, seed=DEMO_SEED, fleet_size=6, failure_share=0.6)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationsOutcome:
+    tickets: int
+    servers: int
+    server_tickets: int
+    skipped: bool
+
+
+def load_demo_operations(session: Session, scoring: Scoring) -> OperationsOutcome:
+    """Tickets over a month (a third of them resolved) and a fleet ticked through three days.
+
+    Skipped when any ticket or server is stored: the demo never mixes into real data.
+    """
+    if TicketRepository(session).count() or ServerRepository(session).count():
+        return OperationsOutcome(0, 0, 0, skipped=True)
+    sample = simulate_tickets(DEMO_TICKETS, seed=DEMO_SEED)
+    for index, row in enumerate(sample.itertuples(index=False)):
+        ticket = create_ticket(
+            session,
+            TicketCreate(title=str(row.title), description=str(row.description)),
+            scoring,
+            created_at=DEMO_TICKETS_START + timedelta(hours=12 * index),
+        )
+        if index % 3 == 0:
+            update_ticket(session, ticket.id, TicketUpdate(status=TicketStatus.resolved), scoring)
+    fleet = tick(session, DEMO_FLEET, scoring)
+    return OperationsOutcome(
+        tickets=DEMO_TICKETS,
+        servers=sum(fleet.servers.values()),
+        server_tickets=len(fleet.tickets_opened),
+        skipped=False,
+    )

@@ -25,4 +25,5 @@ class InvalidInputError(OpscastError):
 
 
 class ConflictError(OpscastError):
-    """The request is valid but the current state forbids it (nothing to roll back to, ...)."""
+    """The request is well-formed but the current state refuses it (a refused transition,
+    nothing to roll back to)."""

@@ -9,6 +9,8 @@ TABLE_MODULES = (
     "opscast.jobs.tables",
     "opscast.registry.tables",
     "opscast.retraining.tables",
+    "opscast.servers.tables",
+    "opscast.tickets.tables",
 )
 
 

@@ -73,8 +73,9 @@ def test_bad_port_is_refused(var_dir: Path) -> None:
 def test_migrate_reports_the_revision(var_dir: Path) -> None:
     result = runner.invoke(app, ["migrate"], env=env_for(var_dir))
     assert result.exit_code == 0
-    head = Database(f"sqlite:///{var_dir / 'opscast.db'}").head_revision()
-    assert head is not None
+    database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
+    head = database.head_revision()
+    database.dispose()
     assert f"schema at {head} (sqlite)" in result.output
 
 

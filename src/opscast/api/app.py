@@ -29,6 +29,10 @@ from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
 from opscast.retraining.router import router as retraining_router
 from opscast.series.router import router as series_router
+from opscast.servers.router import router as servers_router
+from opscast.servers.router import simulation_router
+from opscast.tickets.router import analytics_router
+from opscast.tickets.router import router as tickets_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 
@@ -85,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(jobs_router)
     app.include_router(retraining_router)
+    app.include_router(tickets_router)
+    app.include_router(analytics_router)
+    app.include_router(servers_router)
+    app.include_router(simulation_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,0 +1,1 @@
+"""Servers: lifecycle state machine, stored servers with their event log, fleet simulator."""

@@ -1,0 +1,1 @@
+"""Tickets: CRUD, status workflow, audit trail, classification, ITIL priority, analytics."""

@@ -1,0 +1,156 @@
+"""HTTP skin over the ticket use cases: the seed's endpoints plus workflow, history, analytics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from opscast.api.deps import SessionDep, SettingsDep
+from opscast.tickets import service
+from opscast.tickets.priority import PriorityLevel
+from opscast.tickets.repository import SORTABLE, TicketFilter
+from opscast.tickets.schemas import (
+    AnalyzeIn,
+    AnalyzeOut,
+    ClassifierOut,
+    DailyCount,
+    DeletedOut,
+    RetrainOut,
+    SummaryOut,
+    TicketCreate,
+    TicketEventOut,
+    TicketOut,
+    TicketSource,
+    TicketUpdate,
+)
+from opscast.tickets.workflow import TicketStatus
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+analytics_router = APIRouter(prefix="/analytics", tags=["tickets"])
+
+SORT_PATTERN = "^-?(" + "|".join(SORTABLE) + ")$"
+MAX_PAGE = 1000
+
+
+def get_scoring(settings: SettingsDep) -> service.Scoring:
+    return service.Scoring.from_settings(settings)
+
+
+ScoringDep = Annotated[service.Scoring, Depends(get_scoring)]
+TicketId = Annotated[int, Path(ge=1, description="Ticket number")]
+
+
+@router.post("/", response_model=TicketOut, status_code=201, summary="Open a ticket")
+def create_ticket(body: TicketCreate, session: SessionDep, scoring: ScoringDep) -> TicketOut:
+    """Classified and prioritised on arrival; a given ``classification`` is kept as a correction."""
+    return TicketOut.model_validate(service.create_ticket(session, body, scoring))
+
+
+@router.get("/", response_model=list[TicketOut], summary="List tickets (filtered, sorted, paged)")
+def list_tickets(
+    response: Response,
+    session: SessionDep,
+    status: TicketStatus | None = None,
+    priority: PriorityLevel | None = None,
+    classification: str | None = None,
+    source: TicketSource | None = None,
+    assignee: str | None = None,
+    server_id: int | None = None,
+    sort: Annotated[
+        str, Query(pattern=SORT_PATTERN, description="Field to sort by; prefix - for descending")
+    ] = "id",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TicketOut]:
+    """A JSON list as in the seed; the total that matches is in the ``X-Total-Count`` header."""
+    where = TicketFilter(
+        status=status.value if status else None,
+        priority=priority,
+        classification=classification,
+        source=source.value if source else None,
+        assignee=assignee,
+        server_id=server_id,
+    )
+    tickets, total = service.list_tickets(session, where, sort=sort, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Limit"] = str(limit)
+    response.headers["X-Offset"] = str(offset)
+    return [TicketOut.model_validate(ticket) for ticket in tickets]
+
+
+@router.post("/analyze", response_model=AnalyzeOut, summary="Classify and score a text")
+def analyze(body: AnalyzeIn, scoring: ScoringDep) -> AnalyzeOut:
+    """Nothing is stored; the answer says whether the model or the keyword rules decided."""
+    return service.analyze(
+        body.description, scoring, title=body.title, impact=body.impact, urgency=body.urgency
+    )
+
+
+@router.get("/classifier", response_model=ClassifierOut, summary="The serving classifier")
+def classifier(scoring: ScoringDep) -> ClassifierOut:
+    info = scoring.serving().info
+    return ClassifierOut(
+        trained_at=info.trained_at,
+        trained_on=info.trained_on,
+        corrections=info.corrections,
+        classes=list(info.classes),
+        metrics=info.metrics,
+        store="var-dir",
+        confidence_threshold=scoring.threshold,
+    )
+
+
+@router.post(
+    "/classifier/retrain",
+    response_model=RetrainOut,
+    summary="Retrain the classifier on the sample and the corrected tickets",
+)
+def retrain(session: SessionDep, scoring: ScoringDep) -> RetrainOut:
+    return service.retrain_classifier(session, scoring)
+
+
+@router.get("/{ticket_id}", response_model=TicketOut, summary="One ticket")
+def get_ticket(ticket_id: TicketId, session: SessionDep) -> TicketOut:
+    return TicketOut.model_validate(service.get_ticket(session, ticket_id))
+
+
+@router.put("/{ticket_id}", response_model=TicketOut, summary="Change a ticket (partial)")
+def update_ticket(
+    ticket_id: TicketId, body: TicketUpdate, session: SessionDep, scoring: ScoringDep
+) -> TicketOut:
+    """New text re-scores priority and classification; a refused status move is a 409."""
+    return TicketOut.model_validate(service.update_ticket(session, ticket_id, body, scoring))
+
+
+@router.delete("/{ticket_id}", response_model=DeletedOut, summary="Delete a ticket")
+def delete_ticket(ticket_id: TicketId, session: SessionDep) -> DeletedOut:
+    service.delete_ticket(session, ticket_id)
+    return DeletedOut(message=f"Ticket {ticket_id} deleted successfully")
+
+
+@router.get(
+    "/{ticket_id}/history", response_model=list[TicketEventOut], summary="Audit trail, oldest first"
+)
+def history(ticket_id: TicketId, session: SessionDep) -> list[TicketEventOut]:
+    return [TicketEventOut.model_validate(e) for e in service.ticket_history(session, ticket_id)]
+
+
+@analytics_router.get("/summary", response_model=SummaryOut, summary="Ticket counts and backlog")
+def summary(session: SessionDep) -> SummaryOut:
+    return service.summary(session)
+
+
+@analytics_router.get(
+    "/incidents/daily",
+    response_model=list[DailyCount],
+    summary="Tickets opened per day and classification (long format)",
+)
+def incidents_daily(
+    session: SessionDep,
+    start: date | None = None,
+    end: date | None = None,
+    classification: str | None = None,
+) -> list[DailyCount]:
+    return service.daily_counts(session, start=start, end=end, classification=classification)

@@ -1,0 +1,172 @@
+"""Request and response bodies of the tickets API (seed-compatible field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from opscast.tickets.priority import PriorityLevel
+from opscast.tickets.workflow import TicketStatus
+
+# A ticket description is a message from a person or a monitor, not an upload: longer
+# text is almost always a pasted log that belongs in an attachment.
+MAX_DESCRIPTION_CHARS = 10_000
+MAX_TITLE_CHARS = 200
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_CHARS)
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DESCRIPTION_CHARS)
+]
+Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[a-z0-9_\-]+$"
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Level = Annotated[int, Field(ge=1, le=3, description="1 high, 2 medium, 3 low (ITIL)")]
+
+
+class TicketSource(StrEnum):
+    user = "user"
+    alert = "alert"
+    server = "server"
+
+
+class TicketCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title = Field(examples=["Server down"])
+    description: Description = Field(examples=["All servers unreachable"])
+    impact: Level | None = None
+    urgency: Level | None = None
+    classification: Label | None = Field(
+        default=None,
+        description="A person's label; skips the classifier and counts as a correction",
+    )
+    assignee: Name | None = None
+    source: TicketSource = TicketSource.user
+    alert_id: Name | None = None
+
+
+class TicketUpdate(BaseModel):
+    """Every field optional: only what is sent changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    status: TicketStatus | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    classification: Label | None = None
+    assignee: Name | None = None
+    actor: Name | None = Field(
+        default=None, description="Who makes the change, for the audit trail"
+    )
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    priority: PriorityLevel
+    classification: str
+    classification_confidence: float
+    classification_method: str
+    classification_corrected: bool
+    status: TicketStatus
+    itil_priority: int
+    impact: int
+    urgency: int
+    assignee: str | None
+    source: TicketSource
+    alert_id: str | None
+    server_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    action: str
+    actor: str | None
+    changes: dict[str, Any]
+    note: str | None
+
+
+class DeletedOut(BaseModel):
+    message: str
+
+
+class AnalyzeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description = Field(examples=["Server outage"])
+    title: Title | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+
+
+class AnalyzeOut(BaseModel):
+    description: str
+    predicted_classification: str
+    predicted_priority: PriorityLevel
+    confidence: float
+    method: Literal["model", "rules"]
+    model_classification: str | None
+    model_confidence: float | None
+    matched_keywords: list[str]
+    itil_priority: int
+    impact: int
+    urgency: int
+    estimated: list[str]
+    priority_reasons: list[str]
+
+
+class RetrainOut(BaseModel):
+    message: str
+    trained_on: int
+    corrections: int
+    classes: list[str]
+    holdout_accuracy: float
+    holdout_macro_f1: float
+
+
+class ClassifierOut(BaseModel):
+    trained_at: str | None
+    trained_on: int
+    corrections: int
+    classes: list[str]
+    metrics: dict[str, float]
+    store: str
+    confidence_threshold: float
+
+
+class SummaryOut(BaseModel):
+    total: int
+    by_classification: dict[str, int]
+    by_priority: dict[str, int]
+    by_status: dict[str, int]
+    by_source: dict[str, int]
+    backlog: int
+    mean_time_to_resolve_hours: float | None
+
+
+class DailyCount(BaseModel):
+    unique_id: str
+    ds: str
+    y: int
