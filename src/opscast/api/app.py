@@ -7,6 +7,7 @@ the first request, so a request never meets a half-made schema.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.observability import configure_logging, get_logger
 from opscast.series.router import router as series_router
+from opscast.serving import worker_exited
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 
@@ -39,10 +41,17 @@ one of the keys in the `X-API-Key` header (or `Authorization: Bearer <key>`).
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    tracing = None
+    if settings.tracing_endpoint:
+        from opscast.tracing import Tracing
+
+        tracing = Tracing(settings.tracing_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
+        if tracing:
+            tracing.instrument_clients(database.engine)
         database.migrate()
         app.state.database = database
         log.info("started", database=database.dialect, version=__version__)
@@ -50,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             database.dispose()
+            if tracing:
+                tracing.shutdown()
+            worker_exited(os.getpid())
 
     app = FastAPI(
         title="opscast",
@@ -66,4 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(series_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if tracing:
+        tracing.instrument_app(app)
     return app
