@@ -48,6 +48,12 @@ MODEL_ERROR = Gauge(
     ["task", "metric"],
     multiprocess_mode="mostrecent",
 )
+MODEL_TRAINED = Gauge(
+    "opscast_model_trained_timestamp_seconds",
+    "Unix time the serving model of a task was trained; set on start and after each retraining.",
+    ["task"],
+    multiprocess_mode="mostrecent",
+)
 ANOMALIES = Counter("opscast_anomalies", "Points flagged as anomalous.")
 ALERTS = Counter("opscast_alerts", "Alerts sent.", ["severity", "channel"])
 TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "priority"])
