@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from conftest import require_service
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
+PROMETHEUS = DEPLOY / "prometheus"
+RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
+DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
 STARTUP_SECONDS = 120
 
 
@@ -123,3 +127,26 @@ def running_opscast(command: list[str], var_dir: Path, **env: str) -> Iterator[S
         yield server
     finally:
         stop(process)
+
+
+def rules() -> list[dict[str, Any]]:
+    return [
+        rule
+        for path in RULE_FILES
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+def dashboard_exprs() -> list[tuple[str, str]]:
+    found = []
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            found += [(f"{path.stem}: {panel['title']}", t["expr"]) for t in panel["targets"]]
+    return found
+
+
+def all_promql() -> list[tuple[str, str]]:
+    """Every PromQL expression the stack evaluates: recording and alerting rules, panels."""
+    named = [(rule.get("record") or rule["alert"], rule["expr"]) for rule in rules()]
+    return named + dashboard_exprs()

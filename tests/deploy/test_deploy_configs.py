@@ -13,14 +13,21 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_stack import DEPLOY, REPO, require_tool
+from deploy_stack import (
+    DASHBOARDS,
+    DEPLOY,
+    PROMETHEUS,
+    REPO,
+    RULE_FILES,
+    all_promql,
+    dashboard_exprs,
+    require_tool,
+    rules,
+)
 from prometheus_client.metrics import MetricWrapperBase
 
 from opscast import observability
 
-PROMETHEUS = DEPLOY / "prometheus"
-RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
-DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 PLACEHOLDER_WEBHOOK = "http://alert-webhook.invalid/opscast"
 SECRETS = {
@@ -55,7 +62,7 @@ def test_promtool_accepts_the_scrape_config_and_its_rule_files() -> None:
     assert f"SUCCESS: {len(RULE_FILES)} rule files found" in result.stdout
 
 
-def test_promtool_accepts_the_rules() -> None:
+def test_promtool_accepts_therules() -> None:
     promtool = require_tool("promtool", "Debian's prometheus package")
     assert_ok(run([promtool, "check", "rules", *map(str, RULE_FILES)]))
 
@@ -67,7 +74,7 @@ def test_promtool_unit_tests_of_the_alerts_pass() -> None:
 
 
 def test_every_alert_has_a_unit_test_that_expects_it_to_fire() -> None:
-    alerts = {rule["alert"] for rule in _rules() if "alert" in rule}
+    alerts = {rule["alert"] for rule in rules() if "alert" in rule}
     firing: set[str] = set()
     for path in (PROMETHEUS / "tests").glob("*.test.yml"):
         for test in yaml.safe_load(path.read_text())["tests"]:
@@ -84,29 +91,6 @@ def test_promtool_rejects_a_broken_rule(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text("groups:\n- name: x\n  rules:\n  - record: a:b\n    expr: sum(rate(x[5m])\n")
     assert run([promtool, "check", "rules", str(broken)]).returncode != 0
-
-
-def _rules() -> list[dict[str, Any]]:
-    return [
-        rule
-        for path in RULE_FILES
-        for group in yaml.safe_load(path.read_text())["groups"]
-        for rule in group["rules"]
-    ]
-
-
-def _dashboard_exprs() -> list[tuple[str, str]]:
-    found = []
-    for path in DASHBOARDS:
-        for panel in json.loads(path.read_text())["panels"]:
-            found += [(f"{path.stem}: {panel['title']}", t["expr"]) for t in panel["targets"]]
-    return found
-
-
-def all_promql() -> list[tuple[str, str]]:
-    """Every PromQL expression the stack evaluates: recording and alerting rules, panels."""
-    rules = [(rule.get("record") or rule["alert"], rule["expr"]) for rule in _rules()]
-    return rules + _dashboard_exprs()
 
 
 def _declared_samples() -> set[str]:
@@ -126,7 +110,7 @@ def _declared_samples() -> set[str]:
 def test_rules_and_panels_use_only_declared_metric_names() -> None:
     """A renamed metric would leave a panel blank and an alert silent, with no error anywhere."""
     declared = _declared_samples()
-    recorded = {rule["record"] for rule in _rules() if "record" in rule}
+    recorded = {rule["record"] for rule in rules() if "record" in rule}
     used = set()
     for _, expr in all_promql():
         used |= set(re.findall(r"\bopscast_[a-z_]+\b", expr))
@@ -136,7 +120,7 @@ def test_rules_and_panels_use_only_declared_metric_names() -> None:
 
 
 def test_dashboards_cover_the_contract_metrics() -> None:
-    exprs = " ".join(expr for _, expr in _dashboard_exprs())
+    exprs = " ".join(expr for _, expr in dashboard_exprs())
     for name in (
         "opscast_http_requests_total",
         "opscast_http_request_duration_seconds_bucket",
