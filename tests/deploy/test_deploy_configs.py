@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -176,8 +177,8 @@ def test_alertmanager_routes_critical_alerts_to_the_webhook() -> None:
 
 
 def _compose() -> list[str]:
-    docker = run(["docker", "compose", "version"])
-    if docker.returncode == 0:
+    """The compose plugin when the docker client has it, else the standalone docker-compose."""
+    if shutil.which("docker") and run(["docker", "compose", "version"]).returncode == 0:
         return ["docker", "compose"]
     return [require_tool("docker-compose", "Debian's docker-compose package")]
 
