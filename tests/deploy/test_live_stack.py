@@ -23,6 +23,7 @@ import pytest
 import yaml
 from deploy_stack import (
     PROMETHEUS,
+    STARTUP_SECONDS,
     Server,
     all_promql,
     free_port,
@@ -84,16 +85,22 @@ def _request(url: str) -> None:
     assert refused.value.code == 404
 
 
-def spread_requests(server: Server, limit: int = 600) -> int:
-    """Concurrent requests until both workers have answered some; returns how many were sent."""
+def spread_requests(server: Server) -> int:
+    """Concurrent requests until both workers have answered some; returns how many were sent.
+
+    Answering /health proves one worker is up; the other may still be starting, so this
+    goes on for up to STARTUP_SECONDS rather than a fixed number of requests.
+    """
     sent = 0
+    deadline = time.monotonic() + STARTUP_SECONDS
     with ThreadPoolExecutor(max_workers=8) as pool:
-        while sent < limit:
+        while time.monotonic() < deadline:
             urls = [f"{server.api}/series/spread-{sent + i}/points" for i in range(40)]
             list(pool.map(_request, urls))
             sent += len(urls)
             if sum(1 for count in counts_by_worker(server).values() if count) >= 2:
                 return sent
+            time.sleep(0.5)
     pytest.fail(f"{sent} requests all went to one worker: {counts_by_worker(server)}")
 
 
