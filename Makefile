@@ -11,11 +11,12 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo test lint typecheck pytest clean
+.PHONY: help install install-dev run demo test test-deploy lint typecheck pytest clean
 
 help:
 	@echo "make run    install, load demo data, serve API + dashboard on http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, run ruff, mypy and the whole pytest suite"
+	@echo "make test-deploy  only the deploy/ checks (promtool, amtool, prometheus, compose, linters)"
 	@echo "make clean  remove .venv and var/"
 
 $(BIN)/uv:
@@ -52,6 +53,10 @@ pytest: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Part of `make test` too; this runs just the deployment checks while editing deploy/.
+test-deploy: install-dev
+	$(BIN)/python -m pytest tests/deploy tests/integration/test_tracing.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from opscast import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
+    from fastapi import FastAPI
 
     from opscast.config import Settings
     from opscast.db import Database
@@ -79,15 +81,51 @@ def serve(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port [default: OPSCAST_PORT or 8000]")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes [default: OPSCAST_WORKERS or 1]"),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Also serve /metrics alone on this port [default: OPSCAST_METRICS_PORT]",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole service: API, dashboard and embedded parts."""
+    settings = _load_settings(host=host, port=port, workers=workers, metrics_port=metrics_port)
+    # Before anything imports prometheus_client: the workers inherit the directory.
+    if settings.workers > 1:
+        from opscast.serving import prepare_workers
+
+        prepare_workers(settings)
     import uvicorn
 
-    from opscast.api.app import create_app
+    from opscast.serving import start_metrics_server
 
-    settings = _load_settings(host=host, port=port)
+    if settings.metrics_port:
+        try:
+            start_metrics_server(settings.host, settings.metrics_port)
+        except OSError as exc:
+            raise _fail(f"cannot serve metrics on port {settings.metrics_port}: {exc}") from None
+    target: str | FastAPI
+    if settings.workers > 1:
+        # Workers are fresh interpreters that build the app from the same environment,
+        # so the command-line overrides travel as variables.
+        for name, value in (("HOST", host), ("PORT", port)):
+            if value is not None:
+                os.environ[f"OPSCAST_{name}"] = str(value)
+        target = "opscast.api.app:create_app"
+    else:
+        from opscast.api.app import create_app
+
+        target = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        target,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,

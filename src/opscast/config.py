@@ -8,6 +8,7 @@ starts in a dangerous state is worse than one that refuses to start and says why
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.console
+
+    workers: int = Field(default=1, ge=1, le=64)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    otlp_endpoint: str | None = None
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
@@ -104,6 +109,11 @@ class Settings(BaseSettings):
                 f"OPSCAST_HOST={self.host} exposes the service beyond this machine; "
                 "set OPSCAST_API_KEYS too, or keep the default 127.0.0.1"
             )
+        if self.metrics_port == self.port:
+            raise ValueError(
+                f"OPSCAST_METRICS_PORT={self.metrics_port} is the API port; pick another one "
+                "or leave it unset to serve /metrics on the API port only"
+            )
         if self.var_dir.resolve() == self.data_dir.resolve():
             raise ValueError(
                 "OPSCAST_VAR_DIR and OPSCAST_DATA_DIR must differ: opscast writes to the "
@@ -120,6 +130,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'opscast.db').resolve()}"
+
+    @property
+    def tracing_endpoint(self) -> str | None:
+        """Where to send traces: ours, else the variable every OpenTelemetry SDK reads."""
+        return self.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None
 
     @property
     def resolved_mlflow_uri(self) -> str:

@@ -26,6 +26,14 @@ HTTP_REQUEST_DURATION = Histogram(
     ["method", "path"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+# Gauges say how they combine across worker processes (see serving.py): requests in
+# flight are a sum over the workers alive now; a model's error and the server counts
+# are facts about the system, so the value written last wins, whichever worker wrote it.
+HTTP_REQUESTS_IN_PROGRESS = Gauge(
+    "opscast_http_requests_in_progress",
+    "Requests being served now.",
+    multiprocess_mode="livesum",
+)
 PREDICTIONS = Counter("opscast_predictions", "Predictions served.", ["task", "model"])
 DRIFT_CHECKS = Counter("opscast_drift_checks", "Drift checks run.", ["task", "result"])
 RETRAINS = Counter("opscast_retrains", "Model retrainings.", ["task", "status"])
@@ -35,12 +43,23 @@ RETRAIN_DURATION = Histogram(
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
 MODEL_ERROR = Gauge(
-    "opscast_model_error", "Backtest error of the serving model.", ["task", "metric"]
+    "opscast_model_error",
+    "Backtest error of the serving model.",
+    ["task", "metric"],
+    multiprocess_mode="mostrecent",
+)
+MODEL_TRAINED = Gauge(
+    "opscast_model_trained_timestamp_seconds",
+    "Unix time the serving model of a task was trained; set on start and after each retraining.",
+    ["task"],
+    multiprocess_mode="mostrecent",
 )
 ANOMALIES = Counter("opscast_anomalies", "Points flagged as anomalous.")
 ALERTS = Counter("opscast_alerts", "Alerts sent.", ["severity", "channel"])
 TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "priority"])
-SERVERS = Gauge("opscast_servers", "Servers per lifecycle state.", ["state"])
+SERVERS = Gauge(
+    "opscast_servers", "Servers per lifecycle state.", ["state"], multiprocess_mode="mostrecent"
+)
 INGESTED_POINTS = Counter("opscast_ingested_points", "Time-series points stored.")
 JOBS = Counter("opscast_jobs", "Background jobs finished, by kind and outcome.", ["kind", "status"])
 JOB_DURATION = Histogram(

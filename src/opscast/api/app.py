@@ -7,6 +7,7 @@ the first request, so a request never meets a half-made schema.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -31,6 +32,7 @@ from opscast.retraining.router import router as retraining_router
 from opscast.series.router import router as series_router
 from opscast.servers.router import router as servers_router
 from opscast.servers.router import simulation_router
+from opscast.serving import worker_exited
 from opscast.tickets.router import analytics_router
 from opscast.tickets.router import router as tickets_router
 from opscast.web.router import STATIC_DIR
@@ -50,10 +52,17 @@ one of the keys in the `X-API-Key` header (or `Authorization: Bearer <key>`).
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    tracing = None
+    if settings.tracing_endpoint:
+        from opscast.tracing import Tracing
+
+        tracing = Tracing(settings.tracing_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
+        if tracing:
+            tracing.instrument_clients(database.engine)
         database.migrate()
         app.state.database = database
         app.state.model_store = ModelStore.from_settings(settings)
@@ -72,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             jobs.stop()
             database.dispose()
+            if tracing:
+                tracing.shutdown()
+            worker_exited(os.getpid())
 
     app = FastAPI(
         title="opscast",
@@ -95,4 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(simulation_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if tracing:
+        tracing.instrument_app(app)
     return app

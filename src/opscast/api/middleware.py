@@ -15,7 +15,12 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opscast.observability import HTTP_REQUEST_DURATION, HTTP_REQUESTS, get_logger
+from opscast.observability import (
+    HTTP_REQUEST_DURATION,
+    HTTP_REQUESTS,
+    HTTP_REQUESTS_IN_PROGRESS,
+    get_logger,
+)
 
 log = get_logger("opscast.http")
 
@@ -43,10 +48,12 @@ class RequestMetrics:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        HTTP_REQUESTS_IN_PROGRESS.inc()
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, send_with_status)
             finally:
+                HTTP_REQUESTS_IN_PROGRESS.dec()
                 elapsed = time.perf_counter() - started
                 route = scope.get("route")
                 path = getattr(route, "path", None) or UNMATCHED_PATH

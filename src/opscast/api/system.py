@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from opscast import __version__
 from opscast.api.deps import DatabaseDep, SettingsDep
 from opscast.health import Health, check_health
+from opscast.serving import metrics_registry
 
 router = APIRouter(tags=["service"])
 
@@ -45,4 +46,4 @@ async def health(settings: SettingsDep, database: DatabaseDep, request: Request)
 
 @router.get("/metrics", response_class=Response, summary="Prometheus text exposition")
 def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)
