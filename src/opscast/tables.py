@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TABLE_MODULES = ("opscast.series.tables",)
+TABLE_MODULES = (
+    "opscast.series.tables",
+    "opscast.drift.tables",
+)
 
 
 def import_all_tables() -> None:

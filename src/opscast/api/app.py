@@ -20,6 +20,7 @@ from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.drift.router import router as drift_router
 from opscast.observability import configure_logging, get_logger
 from opscast.series.router import router as series_router
 from opscast.web.router import STATIC_DIR
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(system_router)
     app.include_router(series_router)
+    app.include_router(drift_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
