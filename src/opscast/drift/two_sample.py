@@ -28,6 +28,7 @@ with ``p_value`` None for distances.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Literal
 
@@ -58,7 +59,10 @@ Outcome = tuple[float, float | None]
 def ks(reference: Array, current: Array) -> Outcome:
     from scipy import stats
 
-    result = stats.ks_2samp(reference, current)
+    with warnings.catch_warnings():
+        # scipy falls back from the exact to the asymptotic p-value on ties and says so.
+        warnings.filterwarnings("ignore", "ks_2samp: Exact calculation", RuntimeWarning)
+        result = stats.ks_2samp(reference, current)
     return float(result.statistic), float(result.pvalue)
 
 
