@@ -22,7 +22,7 @@ from opscast.drift.data_drift import (
     detect_data_drift,
 )
 from opscast.drift.mean_change import MeanChange, mean_change
-from opscast.drift.report import column_charts, render_html
+from opscast.drift.report import ColumnChart, column_charts, render_html
 from opscast.drift.repository import DriftReportRepository
 from opscast.drift.schemas import DriftMethod
 from opscast.drift.tables import DriftReport
@@ -153,6 +153,19 @@ def detect_series_drift(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DataDriftCheck:
+    """A data-drift result with the binned distributions its report draws."""
+
+    result: DataDriftResult
+    charts: list[ColumnChart]
+    title: str
+
+    def html(self, plotly_src: str | None = None) -> str:
+        """The report page; plotly.js inlined (a file that opens offline) unless a URL is given."""
+        return render_html(self.result, self.charts, title=self.title, plotly_src=plotly_src)
+
+
 def check_data_drift(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -161,10 +174,8 @@ def check_data_drift(
     overrides: Mapping[str, ColumnOverride] | None = None,
     drift_share: float = DEFAULT_DRIFT_SHARE,
     title: str = "Data drift report",
-    plotly_src: str | None = None,
     on_step: Callable[[str], None] | None = None,
-) -> tuple[DataDriftResult, str]:
-    """A data-drift result and its HTML page (plotly.js inlined unless ``plotly_src``)."""
+) -> DataDriftCheck:
     result = detect_data_drift(
         reference,
         current,
@@ -174,11 +185,21 @@ def check_data_drift(
         on_column=(lambda name: on_step(f"testing {name}")) if on_step else None,
     )
     if on_step:
-        on_step("rendering the report")
-    html = render_html(
-        result, column_charts(reference, current, result), title=title, plotly_src=plotly_src
+        on_step("binning distributions for the report")
+    return DataDriftCheck(result, column_charts(reference, current, result), title)
+
+
+def store_data_report(session: Session, check: DataDriftCheck, *, source: str) -> DriftReport:
+    return store_report(
+        session,
+        kind="data",
+        subject=check.title,
+        source=source,
+        drift_detected=check.result.dataset_drift,
+        result=check.result,
+        summary={**check.result.summary(), "drift_share": check.result.drift_share},
+        html=check.html(PLOTLY_URL),
     )
-    return result, html
 
 
 def store_report(
@@ -203,13 +224,15 @@ def store_report(
     )
 
 
-def record_check(task: str, drifted: bool, report: DriftReport | None, **fields: Any) -> None:
+def record_check(
+    task: str, drift_detected: bool, report: DriftReport | None, **fields: Any
+) -> None:
     """The metric and the structured log line every completed check leaves."""
-    DRIFT_CHECKS.labels(task=task, result="drift" if drifted else "no_drift").inc()
+    DRIFT_CHECKS.labels(task=task, result="drift" if drift_detected else "no_drift").inc()
     log.info(
         "drift_checked",
         task=task,
-        drift_detected=drifted,
+        drift_detected=drift_detected,
         report_id=report.id if report is not None else None,
         **fields,
     )
