@@ -28,6 +28,7 @@ from opscast.drift.two_sample import (
     Array,
     TestName,
     is_drifted,
+    more_distinct_than,
     run_test,
 )
 
@@ -101,11 +102,20 @@ def column_kind(values: pd.Series) -> ColumnKind:
     return "numeric"
 
 
-def default_test(kind: ColumnKind, reference_rows: int, distinct_values: int) -> TestName:
-    per_value = kind == "categorical" or distinct_values <= CATEGORICAL_MAX_UNIQUE
+def default_test(kind: ColumnKind, reference_rows: int, per_value: bool) -> TestName:
+    """The field's default; ``per_value`` is true for categories and nearly constant numbers."""
+    per_value = per_value or kind == "categorical"
     if reference_rows <= SMALL_SAMPLE_ROWS:
         return "chi_square" if per_value else "ks"
     return "jensen_shannon" if per_value else "wasserstein"
+
+
+def _many_values(reference: Array, current: Array) -> bool:
+    """More than CATEGORICAL_MAX_UNIQUE distinct values in both samples together."""
+    limit = CATEGORICAL_MAX_UNIQUE
+    if more_distinct_than(reference, limit) or more_distinct_than(current, limit):
+        return True
+    return bool(np.unique(np.concatenate([np.unique(reference), np.unique(current)])).size > limit)
 
 
 def check_threshold(test: TestName, threshold: float, column: str) -> float:
@@ -157,7 +167,11 @@ def compare_column(
     ref = clean_values(reference, kind, column, "reference")
     cur = clean_values(current, kind, column, "current")
     chosen = override or ColumnOverride()
-    test = chosen.test or default_test(kind, ref.size, np.unique(np.concatenate([ref, cur])).size)
+    test = chosen.test or default_test(
+        kind,
+        ref.size,
+        per_value=kind == "categorical" or not _many_values(ref, cur),
+    )
     if test not in TEST_NAMES:
         raise DriftInputError(
             f"unknown test {test!r} for column {column!r}; use one of {', '.join(TEST_NAMES)}",

@@ -92,13 +92,26 @@ def test_overrides_change_test_and_threshold() -> None:
     assert (by_name["region"].test, by_name["region"].threshold) == ("jensen_shannon", 0.9)
 
 
+@pytest.mark.parametrize(
+    ("values", "test"),
+    [
+        ([1.0, 2.0, 3.0, 4.0, 5.0], "chi_square"),  # five distinct numbers: compared per value
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "ks"),
+    ],
+)
+def test_few_distinct_numbers_are_compared_per_value(values: list[float], test: str) -> None:
+    reference = pd.DataFrame({"x": values[:3] * 20})
+    current = pd.DataFrame({"x": values[3:] * 20})
+    assert detect_data_drift(reference, current).columns[0].test == test
+
+
 @settings(max_examples=25, deadline=None)
-@given(rows=st.integers(5, 3_000), distinct=st.integers(1, 50))
-def test_default_test_is_always_applicable(rows: int, distinct: int) -> None:
-    for kind in ("numeric", "categorical"):
-        test = default_test(kind, rows, distinct)  # type: ignore[arg-type]
-        if kind == "categorical":
-            assert test in {"chi_square", "jensen_shannon"}
+@given(rows=st.integers(1, 3_000), per_value=st.booleans())
+def test_default_test_is_always_applicable(rows: int, per_value: bool) -> None:
+    assert default_test("categorical", rows, per_value) in {"chi_square", "jensen_shannon"}
+    assert default_test("numeric", rows, per_value) in (
+        {"chi_square", "jensen_shannon"} if per_value else {"ks", "wasserstein"}
+    )
 
 
 def test_missing_values_are_ignored() -> None:

@@ -113,3 +113,14 @@ def test_chi_square_accepts_a_value_the_reference_never_had() -> None:
     assert np.isfinite(statistic)
     assert p_value is not None
     assert p_value < 0.05
+
+
+@settings(max_examples=60, deadline=None)
+@given(ref=samples, cur=samples)
+def test_wasserstein_equals_scipys_definition(ref: np.ndarray, cur: np.ndarray) -> None:
+    from scipy import stats
+
+    expected = stats.wasserstein_distance(ref, cur) / max(float(np.std(ref)), 0.001)
+    assert run_test("wasserstein", ref, cur, numeric=True)[0] == pytest.approx(
+        expected, rel=1e-9, abs=1e-9
+    )
