@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from opscast.drift.concept_drift import ConceptDriftResult
 from opscast.drift.data_drift import ColumnDrift, DataDriftResult
 from opscast.drift.two_sample import P_VALUE_TESTS
 
@@ -123,20 +125,9 @@ def _number(value: float | str | None) -> str:
     return f"{value:.4g}"
 
 
-def render_html(
-    result: DataDriftResult,
-    charts: list[ColumnChart],
-    *,
-    title: str,
-    notes: list[tuple[str, str]] | None = None,
-    plotly_src: str | None = None,
-    created_at: datetime | None = None,
+def _render(
+    template: str, *, title: str, figures: Any, plotly_src: str | None, **context: Any
 ) -> str:
-    """The report page; ``plotly_src`` is a URL to load plotly.js from, or None to inline it.
-
-    ``notes`` are extra (label, text) lines shown under the verdict, such as the outcome of
-    the mean-change rule for a series check.
-    """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(
@@ -144,6 +135,29 @@ def render_html(
         autoescape=select_autoescape(["html"]),
     )
     environment.filters["number"] = _number
+    return environment.get_template(template).render(
+        title=title,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        figures_json=_script_json(figures),
+        plotly_src=plotly_src,
+        plotly_inline=None if plotly_src else plotly_js(),
+        **context,
+    )
+
+
+def render_html(
+    result: DataDriftResult,
+    charts: list[ColumnChart],
+    *,
+    title: str,
+    notes: list[tuple[str, str]] | None = None,
+    plotly_src: str | None = None,
+) -> str:
+    """The data-drift page; ``plotly_src`` is a URL to load plotly.js from, or None to inline it.
+
+    ``notes`` are extra (label, text) lines shown under the verdict, such as the outcome of
+    the mean-change rule for a series check.
+    """
     by_column = {chart.column: chart for chart in charts}
     rows = [
         {
@@ -160,13 +174,32 @@ def render_html(
         {"column": c.column, "labels": c.labels, "reference": c.reference, "current": c.current}
         for c in charts
     ]
-    return environment.get_template("report.html").render(
+    return _render(
+        "report.html",
         title=title,
-        created_at=(created_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        figures=figures,
+        plotly_src=plotly_src,
         result=result,
         rows=rows,
         notes=notes or [],
-        figures_json=_script_json(figures),
+    )
+
+
+def render_concept_html(
+    result: ConceptDriftResult,
+    errors: npt.ArrayLike,
+    *,
+    title: str,
+    plotly_src: str | None = None,
+) -> str:
+    """The concept-drift page: the error against its baseline and the error stream over time."""
+    values = np.asarray(errors, dtype="float64")
+    figures = {"errors": values.round(6).tolist(), "change_points": result.change_points}
+    return _render(
+        "concept.html",
+        title=title,
+        figures=figures,
         plotly_src=plotly_src,
-        plotly_inline=None if plotly_src else plotly_js(),
+        result=result,
+        points=int(values.size),
     )

@@ -12,8 +12,12 @@ from opscast.api.deps import SessionDep
 from opscast.drift import service
 from opscast.drift.report import plotly_js_path
 from opscast.drift.schemas import (
+    CONCEPT_DRIFT_MESSAGE,
     DRIFT_MESSAGE,
+    NO_CONCEPT_DRIFT_MESSAGE,
     NO_DRIFT_MESSAGE,
+    ConceptDriftRequest,
+    ConceptDriftResponse,
     DetectDriftRequest,
     DetectDriftResponse,
     DriftReportDetail,
@@ -80,6 +84,36 @@ def detect_drift(body: DetectDriftRequest, session: SessionDep) -> DetectDriftRe
     )
 
 
+@router.post(
+    "/drift/concept",
+    response_model=ConceptDriftResponse,
+    summary="Has a model got worse on the actuals that arrived since it was trained?",
+)
+def detect_concept_drift(body: ConceptDriftRequest, session: SessionDep) -> ConceptDriftResponse:
+    """Drift when the model's error exceeds ``baseline * (1 + tolerance)``; a streaming
+    detector (ADWIN or Page-Hinkley) also dates changes in the absolute-error stream."""
+    result, report = service.detect_model_drift(
+        session,
+        task=body.task,
+        actual=body.actual,
+        predicted=body.predicted,
+        baseline=body.baseline,
+        metric=body.metric,
+        tolerance=body.tolerance,
+        detector=body.detector,
+    )
+    return ConceptDriftResponse(
+        concept_drift=result.drifted,
+        message=CONCEPT_DRIFT_MESSAGE if result.drifted else NO_CONCEPT_DRIFT_MESSAGE,
+        task=body.task,
+        performance=result.performance.summary(),
+        detector=result.detector,
+        change_points=result.change_points,
+        report_id=report.id,
+        report_url=f"/drift/reports/{report.id}/html",
+    )
+
+
 @router.get(
     "/drift/reports", response_model=DriftReportPage, summary="Stored reports, newest first"
 )
@@ -87,7 +121,7 @@ def list_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-    kind: Annotated[str | None, Query(max_length=20, description="data, series")] = None,
+    kind: Annotated[str | None, Query(max_length=20, description="data, series or concept")] = None,
 ) -> DriftReportPage:
     reports, total = service.list_reports(session, limit=limit, offset=offset, kind=kind)
     return DriftReportPage(

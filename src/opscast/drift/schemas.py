@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,11 @@ from opscast.series.schemas import UNIQUE_ID_PATTERN
 
 DRIFT_MESSAGE = "Data drift detected. Consider retraining models."
 NO_DRIFT_MESSAGE = "No significant data drift detected."
+CONCEPT_DRIFT_MESSAGE = (
+    "Concept drift detected: the model's error rose beyond its tolerance. "
+    "Consider retraining models."
+)
+NO_CONCEPT_DRIFT_MESSAGE = "No significant concept drift detected."
 
 
 class DriftGranularity(StrEnum):
@@ -67,6 +72,41 @@ class DetectDriftResponse(BaseModel):
     new_periods: int
     mean_change: dict[str, Any]
     statistical_test: dict[str, Any]
+    report_id: int
+    report_url: str
+
+
+class ConceptDriftRequest(BaseModel):
+    """A model's predictions next to the actuals that have arrived since, and its baseline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["demand"])
+    actual: list[float] = Field(min_length=1, max_length=1_000_000)
+    predicted: list[float] = Field(min_length=1, max_length=1_000_000)
+    baseline: float = Field(
+        ge=0,
+        allow_inf_nan=False,
+        description="The model's error when it was trained, in the metric's units "
+        "(percent for mape and smape).",
+    )
+    metric: Literal["mae", "rmse", "mape", "smape"] = "mape"
+    tolerance: float = Field(
+        default=0.2,
+        ge=0,
+        allow_inf_nan=False,
+        description="Relative rise of the error over the baseline that counts as drift.",
+    )
+    detector: Literal["adwin", "page_hinkley"] = "adwin"
+
+
+class ConceptDriftResponse(BaseModel):
+    concept_drift: bool
+    message: str
+    task: str
+    performance: dict[str, Any]
+    detector: str
+    change_points: list[int]
     report_id: int
     report_url: str
 

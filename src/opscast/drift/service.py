@@ -1,4 +1,5 @@
-"""Drift use cases: check a stored incident series against new values, store and list reports.
+"""Drift use cases: check a stored incident series against new values, score a model's
+concept drift, store and list reports.
 
 Kernels do the statistics; this module fetches the reference from storage, renders the
 report and stores it in the caller's unit of work (nothing here commits), so a check that
@@ -11,9 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from opscast.drift.concept_drift import (
+    DEFAULT_TOLERANCE,
+    ConceptDriftResult,
+    Detector,
+    ErrorMetric,
+    detect_concept_drift,
+)
 from opscast.drift.data_drift import (
     DEFAULT_DRIFT_SHARE,
     ColumnOverride,
@@ -22,7 +31,7 @@ from opscast.drift.data_drift import (
     detect_data_drift,
 )
 from opscast.drift.mean_change import MeanChange, mean_change
-from opscast.drift.report import ColumnChart, column_charts, render_html
+from opscast.drift.report import ColumnChart, column_charts, render_concept_html, render_html
 from opscast.drift.repository import DriftReportRepository
 from opscast.drift.schemas import DriftMethod
 from opscast.drift.tables import DriftReport
@@ -200,6 +209,39 @@ def store_data_report(session: Session, check: DataDriftCheck, *, source: str) -
         summary={**check.result.summary(), "drift_share": check.result.drift_share},
         html=check.html(PLOTLY_URL),
     )
+
+
+def detect_model_drift(
+    session: Session,
+    *,
+    task: str,
+    actual: Sequence[float],
+    predicted: Sequence[float],
+    baseline: float,
+    metric: ErrorMetric = "mape",
+    tolerance: float = DEFAULT_TOLERANCE,
+    detector: Detector = "adwin",
+    source: str = "api",
+) -> tuple[ConceptDriftResult, DriftReport]:
+    """Concept drift of a model from its predictions on new actuals; the report is stored."""
+    result = detect_concept_drift(
+        actual, predicted, baseline=baseline, metric=metric, tolerance=tolerance, detector=detector
+    )
+    errors = np.abs(np.asarray(actual, dtype="float64") - np.asarray(predicted, dtype="float64"))
+    report = store_report(
+        session,
+        kind="concept",
+        subject=task,
+        source=source,
+        drift_detected=result.drifted,
+        result=None,
+        summary={"task": task, **result.summary()},
+        html=render_concept_html(
+            result, errors, title=f"Concept drift of {task}", plotly_src=PLOTLY_URL
+        ),
+    )
+    record_check(task, result.drifted, report, kind="concept", metric=metric)
+    return result, report
 
 
 def store_report(

@@ -265,3 +265,58 @@ def test_bad_report_reads(client: TestClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status
     assert response.json()["message"]
+
+
+def concept_body(**change: Any) -> dict[str, Any]:
+    rng = np.random.default_rng(9)
+    actual = rng.uniform(90, 110, 300)
+    predicted = np.r_[actual[:150] * 1.05, actual[150:] * 1.4]
+    return {
+        "task": "demand",
+        "actual": actual.tolist(),
+        "predicted": predicted.tolist(),
+        "baseline": 5.0,
+        **change,
+    }
+
+
+def test_concept_drift_flags_a_model_that_got_worse(client: TestClient) -> None:
+    response = client.post("/drift/concept", json=concept_body())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["concept_drift"] is True
+    assert body["performance"]["metric"] == "mape"
+    assert body["performance"]["current"] > 5.0 * 1.2
+    assert body["change_points"]
+    assert 150 <= body["change_points"][0] < 250
+    page = client.get(body["report_url"])
+    assert "Concept drift detected" in page.text
+    listed = client.get("/drift/reports", params={"kind": "concept"}).json()
+    assert [item["subject"] for item in listed["items"]] == ["demand"]
+
+    tolerant = client.post("/drift/concept", json=concept_body(tolerance=10.0)).json()
+    assert tolerant["concept_drift"] is False
+    assert tolerant["message"] == "No significant concept drift detected."
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"predicted": [1.0, 2.0]}, "predicted"),
+        ({"baseline": -1}, "baseline"),
+        ({"metric": "r2"}, "metric"),
+        ({"detector": "cusum"}, "detector"),
+        ({"actual": []}, "actual"),
+        ({"actual": [0.0] * 300, "predicted": [1.0] * 300}, "metric"),
+    ],
+)
+def test_bad_concept_input_writes_nothing(
+    client: TestClient, change: dict[str, Any], field: str
+) -> None:
+    response = client.post("/drift/concept", json=concept_body(**change))
+    assert response.status_code == 422, response.text
+    named = {
+        ".".join(str(part) for part in error["loc"][1:]) for error in response.json()["detail"]
+    }
+    assert field in named
+    assert reports(client) == 0
