@@ -20,7 +20,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -58,15 +57,19 @@ def frames(rows: int, columns: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(reference, columns=names), pd.DataFrame(current, columns=names)
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def status_mb(field: str) -> float:
+    """A size from /proc/self/status (Linux), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def resident_mb() -> float:
-    """Resident size now (Linux); the peak before the run may hold freed temporaries."""
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+def reset_peak() -> None:
+    """Forget the peak so far (data generation's temporaries), so VmHWM tracks the run alone."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
 
 
 def run_opscast(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
@@ -112,11 +115,12 @@ def measure(tool: str, rows: int, columns: int) -> dict[str, Any]:
     small_ref, small_cur = frames(200, 2)
     runner(small_ref, small_cur)  # imports and first-call costs are not what is compared
     gc.collect()
-    before = resident_mb()
+    reset_peak()
+    before = status_mb("VmRSS")
     started = time.perf_counter()
     result = runner(reference, current)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": max(peak_mb() - before, 0.0), "columns": result}
+    return {"seconds": seconds, "peak_mb": status_mb("VmHWM") - before, "columns": result}
 
 
 def in_child(tool: str, rows: int, columns: int) -> dict[str, Any] | str:
