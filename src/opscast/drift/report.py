@@ -151,12 +151,14 @@ def render_html(
     *,
     title: str,
     notes: list[tuple[str, str]] | None = None,
+    overall: bool | None = None,
     plotly_src: str | None = None,
 ) -> str:
     """The data-drift page; ``plotly_src`` is a URL to load plotly.js from, or None to inline it.
 
     ``notes`` are extra (label, text) lines shown under the verdict, such as the outcome of
-    the mean-change rule for a series check.
+    the mean-change rule for a series check, and ``overall`` the verdict when another rule
+    than the column tests decided it.
     """
     by_column = {chart.column: chart for chart in charts}
     rows = [
@@ -182,6 +184,7 @@ def render_html(
         result=result,
         rows=rows,
         notes=notes or [],
+        overall=overall,
     )
 
 

@@ -148,6 +148,7 @@ def detect_series_drift(
             column_charts(frame_reference, frame_new, statistical),
             title=f"Drift of {category} incidents ({granularity})",
             notes=notes,
+            overall=drifted,
             plotly_src=PLOTLY_URL,
         ),
     )

@@ -128,6 +128,8 @@ def test_methods_choose_what_decides(client: TestClient) -> None:
     assert mean_only["drift_detected"] is False
     assert mean_only["method"] == "mean_change"
     assert mean_only["statistical_test"]["drifted"] is True
+    page = client.get(mean_only["report_url"]).text
+    assert "No significant drift (see the rule below)" in page
     assert client.post("/detect_drift", json={**base, "method": "statistical"}).json()[
         "drift_detected"
     ]
