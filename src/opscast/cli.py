@@ -135,16 +135,24 @@ def migrate() -> None:
 
 def _read_series(path: Path) -> pd.DataFrame:
     """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
+    frame = _read_table(path, "input", allow_empty=True)
+    if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
+        frame.insert(0, "unique_id", path.stem)
+    return frame
+
+
+def _read_table(path: Path, role: str, *, allow_empty: bool = False) -> pd.DataFrame:
+    """Any CSV with a header row, or a one-line reason naming the file."""
     import pandas as pd
 
     if not path.is_file():
-        raise _fail(f"no such file: {path}")
+        raise _fail(f"no such {role} file: {path}")
     try:
         frame = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(f"{path} is not a readable CSV: {exc}") from None
-    if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
-        frame.insert(0, "unique_id", path.stem)
+    if frame.empty and not allow_empty:
+        raise _fail(f"the {role} file {path} has no rows")
     return frame
 
 
@@ -302,21 +310,6 @@ def backtest_command(
 
 
 # --- drift -------------------------------------------------------------------------------
-
-
-def _read_table(path: Path, role: str) -> pd.DataFrame:
-    """Any CSV with a header row; an empty one is refused here, with its name."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise _fail(f"no such {role} file: {path}")
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _fail(f"{path} is not a readable CSV: {exc}") from None
-    if frame.empty:
-        raise _fail(f"the {role} file {path} has no rows")
-    return frame
 
 
 def _column_settings(pairs: list[str], option: str) -> dict[str, str]:

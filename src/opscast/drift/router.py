@@ -29,6 +29,10 @@ from opscast.drift.tables import DriftReport
 router = APIRouter(tags=["drift"])
 
 
+def _html_url(report: DriftReport) -> str:
+    return f"/drift/reports/{report.id}/html"
+
+
 def _report_out(report: DriftReport) -> DriftReportOut:
     return DriftReportOut(
         id=report.id,
@@ -38,7 +42,7 @@ def _report_out(report: DriftReport) -> DriftReportOut:
         source=report.source,
         drift_detected=report.drift_detected,
         share_drifted=report.share_drifted,
-        html_url=f"/drift/reports/{report.id}/html",
+        html_url=_html_url(report),
     )
 
 
@@ -80,7 +84,7 @@ def detect_drift(body: DetectDriftRequest, session: SessionDep) -> DetectDriftRe
         mean_change=outcome.mean_change.summary(),
         statistical_test=column.summary(),
         report_id=outcome.report.id,
-        report_url=f"/drift/reports/{outcome.report.id}/html",
+        report_url=_html_url(outcome.report),
     )
 
 
@@ -110,7 +114,7 @@ def detect_concept_drift(body: ConceptDriftRequest, session: SessionDep) -> Conc
         detector=result.detector,
         change_points=result.change_points,
         report_id=report.id,
-        report_url=f"/drift/reports/{report.id}/html",
+        report_url=_html_url(report),
     )
 
 
