@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query
@@ -27,6 +27,8 @@ from opscast.drift.schemas import (
 from opscast.drift.tables import DriftReport
 
 router = APIRouter(tags=["drift"])
+
+ReportKind = Literal["data", "series", "concept"]
 
 
 def _html_url(report: DriftReport) -> str:
@@ -125,7 +127,7 @@ def list_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-    kind: Annotated[str | None, Query(max_length=20, description="data, series or concept")] = None,
+    kind: Annotated[ReportKind | None, Query(description="Only reports of this kind.")] = None,
 ) -> DriftReportPage:
     reports, total = service.list_reports(session, limit=limit, offset=offset, kind=kind)
     return DriftReportPage(

@@ -71,6 +71,28 @@ def _aggregate_new_points(new_points: pd.DataFrame, granularity: str) -> pd.Data
     return resample(frame, granularity, agg="sum", fill="drop")
 
 
+def _whole_periods(stored: pd.DataFrame, granularity: str) -> pd.DataFrame:
+    """Stored points summed per period, without a first or last period the data only partly
+    covers: a quarter holding two weeks of counts would read as a collapse in incidents.
+
+    The data's own step (the median gap between points) says whether the point after the
+    last one would still fall in the last period, i.e. whether that period is unfinished.
+    """
+    if stored.empty:
+        return stored
+    history = resample(stored, granularity, agg="sum", fill="zero")
+    ds = stored["ds"]
+    step = ds.diff().median() if len(ds) > 1 else pd.Timedelta(0)
+    edges = pd.Series([ds.iloc[0], ds.iloc[-1], ds.iloc[-1] + step])
+    first_start, last_start, after_last = period_start(edges, granularity)
+    keep = pd.Series(True, index=history.index)
+    if ds.iloc[0] > first_start:
+        keep &= history["ds"] != first_start
+    if after_last == last_start:
+        keep &= history["ds"] != last_start
+    return history[keep]
+
+
 def detect_series_drift(
     session: Session,
     *,
@@ -94,8 +116,8 @@ def detect_series_drift(
     new = _aggregate_new_points(new_points, granularity)
     first_new = new["ds"].min()
     stored = SeriesRepository(session).points_frame(series)
-    history = resample(stored, granularity, agg="sum", fill="zero") if not stored.empty else stored
-    reference = history[history["ds"] < first_new]
+    reference = _whole_periods(stored, granularity)
+    reference = reference[reference["ds"] < first_new]
     if len(reference) < MIN_REFERENCE_PERIODS:
         start = period_start(pd.Series([first_new]), granularity).iloc[0]
         raise InvalidInputError(

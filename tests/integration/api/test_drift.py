@@ -261,6 +261,7 @@ def test_reports_are_listed_newest_first_and_paginated(client: TestClient) -> No
         ("/drift/reports/abc", 422),
         ("/drift/reports?limit=0", 422),
         ("/drift/reports?offset=-1", 422),
+        ("/drift/reports?kind=weekly", 422),
     ],
 )
 def test_bad_report_reads(client: TestClient, path: str, status: int) -> None:
@@ -322,3 +323,17 @@ def test_bad_concept_input_writes_nothing(
     }
     assert field in named
     assert reports(client) == 0
+
+
+def test_partly_covered_first_and_last_periods_are_left_out(client: TestClient) -> None:
+    """History from a Wednesday to a Wednesday: the two broken weeks would drag the mean down."""
+    days = pd.date_range("2024-01-03", "2024-03-27", freq="D")
+    points = [{"unique_id": "Network", "ds": day.isoformat(), "y": 10.0} for day in days]
+    client.post("/series/points", json={"kind": "incidents", "points": points})
+    steady = [{"ds": "2024-04-01", "y": 70.0}, {"ds": "2024-04-08", "y": 70.0}]
+    body = client.post(
+        "/detect_drift", json={"category": "Network", "granularity": "weekly", "new_data": steady}
+    ).json()
+    assert body["reference_periods"] == 11  # 2024-01-08 to 2024-03-18
+    assert body["mean_change"]["reference_mean"] == 70.0
+    assert body["drift_detected"] is False
