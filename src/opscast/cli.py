@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from opscast.config import Settings
     from opscast.db import Database
+    from opscast.drift import DataDriftResult
 
 app = typer.Typer(
     name="opscast",
@@ -220,16 +221,24 @@ def worker(
 
 def _read_series(path: Path) -> pd.DataFrame:
     """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
+    frame = _read_table(path, "input", allow_empty=True)
+    if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
+        frame.insert(0, "unique_id", path.stem)
+    return frame
+
+
+def _read_table(path: Path, role: str, *, allow_empty: bool = False) -> pd.DataFrame:
+    """Any CSV with a header row, or a one-line reason naming the file."""
     import pandas as pd
 
     if not path.is_file():
-        raise _fail(f"no such file: {path}")
+        raise _fail(f"no such {role} file: {path}")
     try:
         frame = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(f"{path} is not a readable CSV: {exc}") from None
-    if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
-        frame.insert(0, "unique_id", path.stem)
+    if frame.empty and not allow_empty:
+        raise _fail(f"the {role} file {path} has no rows")
     return frame
 
 
@@ -443,6 +452,143 @@ def tickets_analyze(
         raise _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     result = analyze(body.description, Scoring.from_settings(_load_settings()), title=body.title)
     typer.echo(result.model_dump_json(indent=2))
+
+
+# --- drift -------------------------------------------------------------------------------
+
+
+def _column_settings(pairs: list[str], option: str) -> dict[str, str]:
+    """``COLUMN=VALUE`` pairs; the last '=' splits, so column names may contain one."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, value = pair.rpartition("=")
+        if not sep or not column or not value:
+            raise _fail(f"{option} takes COLUMN=VALUE, got {pair!r}")
+        parsed[column] = value
+    return parsed
+
+
+@app.command("drift")
+def drift_command(
+    reference_path: Annotated[
+        Path, typer.Option("--reference", "-r", help="CSV of the reference data (training time).")
+    ],
+    current_path: Annotated[
+        Path, typer.Option("--current", "-c", help="CSV of the current data to check.")
+    ],
+    report: Annotated[
+        Path | None, typer.Option(help="HTML report to write (opens offline).")
+    ] = None,
+    summary: Annotated[
+        Path | None, typer.Option(help="JSON summary to write [default: print it].")
+    ] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="Column to compare; repeat [default: all].")
+    ] = None,
+    test: Annotated[
+        list[str] | None,
+        typer.Option(help="COLUMN=TEST with ks, wasserstein, psi, jensen_shannon, chi_square."),
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(help="COLUMN=VALUE: p-value (ks, chi_square) or distance to drift at."),
+    ] = None,
+    drift_share: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of drifted columns that is dataset drift.")
+    ] = 0.5,
+    store: Annotated[
+        bool, typer.Option(help="Also store the report in the database (GET /drift/reports).")
+    ] = False,
+    fail_on_drift: Annotated[
+        bool, typer.Option(help="Exit with code 1 when the data set drifted (for CI jobs).")
+    ] = False,
+) -> None:
+    """Data drift per column between two CSVs, with the test chosen by column type and size."""
+    from opscast.drift import TEST_NAMES, ColumnOverride
+    from opscast.observability import configure_logging
+
+    settings = _load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    reference = _read_table(reference_path, "reference")
+    current = _read_table(current_path, "current")
+    tests = _column_settings(test or [], "--test")
+    for column_name, name in tests.items():
+        if name not in TEST_NAMES:
+            raise _fail(f"unknown test {name!r} for {column_name}; use {', '.join(TEST_NAMES)}")
+    thresholds: dict[str, float] = {}
+    for column_name, value in _column_settings(threshold or [], "--threshold").items():
+        try:
+            thresholds[column_name] = float(value)
+        except ValueError:
+            raise _fail(f"--threshold {column_name}={value}: not a number") from None
+    overrides = {
+        name: ColumnOverride(test=tests.get(name), threshold=thresholds.get(name))  # type: ignore[arg-type]
+        for name in {*tests, *thresholds}
+    }
+    title = f"Data drift: {current_path.name} against {reference_path.name}"
+    with _user_errors(), _steps(f"drift x {len(column or reference.columns)} columns") as step:
+        result = _run_drift_check(
+            reference, current, column, overrides, drift_share, title, report, store, step, settings
+        )
+    payload = json.dumps(result.summary(), indent=2, allow_nan=False)
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(payload)
+    else:
+        typer.echo(payload)
+    drifted = ", ".join(result.drifted_columns) or "none"
+    typer.echo(
+        f"{'drift' if result.dataset_drift else 'no drift'}: {len(result.drifted_columns)} of "
+        f"{len(result.columns)} columns drifted (share {result.share_drifted:.2f}, dataset "
+        f"drift at >= {result.drift_share:.2f}); drifted: {drifted}",
+        err=True,
+    )
+    if fail_on_drift and result.dataset_drift:
+        raise typer.Exit(code=1)
+
+
+def _run_drift_check(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: list[str] | None,
+    overrides: dict[str, Any],
+    drift_share: float,
+    title: str,
+    report: Path | None,
+    store: bool,
+    step: Callable[[str], None],
+    settings: Settings,
+) -> DataDriftResult:
+    from opscast.drift import service
+
+    check = service.check_data_drift(
+        reference,
+        current,
+        columns=columns,
+        overrides=overrides,
+        drift_share=drift_share,
+        title=title,
+        on_step=step,
+    )
+    if report is not None:
+        step("writing the report")
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(check.html(), encoding="utf-8")
+    stored = None
+    if store:
+        from opscast.db import Database
+
+        step("storing the report")
+        database = Database(settings.resolved_database_url)
+        database.migrate()
+        with database.session() as session:
+            stored = service.store_data_report(session, check, source="cli")
+        database.dispose()
+    result = check.result
+    service.record_check(
+        "dataset", result.dataset_drift, stored, drifted_columns=result.drifted_columns
+    )
+    return result
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ TABLE_MODULES = (
     "opscast.retraining.tables",
     "opscast.servers.tables",
     "opscast.tickets.tables",
+    "opscast.drift.tables",
 )
 
 

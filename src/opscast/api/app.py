@@ -22,6 +22,7 @@ from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.drift.router import router as drift_router
 from opscast.jobs.catalog import job_handlers
 from opscast.jobs.router import router as jobs_router
 from opscast.jobs.runner import JobRunner
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(servers_router)
     app.include_router(simulation_router)
+    app.include_router(drift_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if tracing:
