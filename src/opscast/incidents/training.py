@@ -22,6 +22,9 @@ from opscast.timeseries import Granularity, resample
 from opscast.timeseries.granularity import period_start
 
 BACKTEST_WINDOWS = 2
+# What a model raises on a history it cannot fit: ForecastingError (a ValueError) from
+# opscast's kernel, and from statsforecast e.g. NotImplementedError("tiny datasets").
+CANNOT_FIT = (ValueError, ArithmeticError, NotImplementedError)
 METRIC_NAMES = ("mae", "rmse", "mape", "smape", "mase")
 
 
@@ -129,12 +132,12 @@ def fit_level(daily: pd.DataFrame, granularity: Granularity) -> TrainedLevel:
     }
     try:
         scores = backtest(frame, plan.candidates, **options).overall
-    except ForecastingError:  # one candidate cannot fit this history: score the others alone
+    except CANNOT_FIT:  # one candidate cannot fit this history: score the others alone
         scores = {}
         for candidate in plan.candidates:
             try:
                 scores.update(backtest(frame, [candidate], **options).overall)
-            except ForecastingError:
+            except CANNOT_FIT:
                 continue
     if not scores:
         raise InsufficientHistoryError(
