@@ -411,6 +411,7 @@ def incidents_forecast(
 ) -> None:
     """Print the reconciled forecast as JSON, as POST /forecast answers it."""
     from opscast.db import Database
+    from opscast.incidents.schemas import ForecastResponse
     from opscast.incidents.service import IncidentForecaster
     from opscast.observability import configure_logging
     from opscast.registry import ModelStore
@@ -426,22 +427,7 @@ def incidents_forecast(
     with _user_errors(), _steps(f"{category} {granularity}"), database.session() as session:
         result = forecaster.forecast(session, category, Granularity(granularity), periods)
     database.dispose()
-    points = [
-        {"date": day.isoformat(), "predicted_value": value}
-        for day, value in zip(result.dates, result.values, strict=True)
-    ]
-    typer.echo(
-        json.dumps(
-            {
-                "category": result.category,
-                "granularity": granularity,
-                "forecast": points,
-                "task": result.task,
-                "model": result.model,
-                "version": result.version,
-            }
-        )
-    )
+    typer.echo(ForecastResponse.of(result).model_dump_json())
 
 
 def main() -> None:

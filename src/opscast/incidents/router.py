@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from opscast.api.deps import SessionDep
-from opscast.incidents.schemas import ForecastPoint, ForecastRequest, ForecastResponse
+from opscast.incidents.schemas import ForecastRequest, ForecastResponse
 from opscast.incidents.service import IncidentForecaster
 from opscast.timeseries import Granularity
 
@@ -26,14 +26,4 @@ def forecast(body: ForecastRequest, request: Request, session: SessionDep) -> Fo
     result = forecaster.forecast(
         session, body.category, Granularity(body.granularity.value), body.future_periods
     )
-    return ForecastResponse(
-        category=result.category,
-        granularity=body.granularity,
-        forecast=[
-            ForecastPoint(date=day, predicted_value=value)
-            for day, value in zip(result.dates, result.values, strict=True)
-        ],
-        task=result.task,
-        model=result.model,
-        version=result.version,
-    )
+    return ForecastResponse.of(result)

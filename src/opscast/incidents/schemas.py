@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from opscast.incidents.service import CategoryForecast
 from opscast.incidents.training import PLANS
 from opscast.timeseries import Granularity
 
@@ -66,3 +67,17 @@ class ForecastResponse(BaseModel):
     reconciled: bool = Field(
         default=True, description="the granularities of a category add up to each other"
     )
+
+    @classmethod
+    def of(cls, result: CategoryForecast) -> ForecastResponse:
+        return cls(
+            category=result.category,
+            granularity=IncidentGranularity(result.granularity.value),
+            forecast=[
+                ForecastPoint(date=day, predicted_value=value)
+                for day, value in zip(result.dates, result.values, strict=True)
+            ],
+            task=result.task,
+            model=result.model,
+            version=result.version,
+        )

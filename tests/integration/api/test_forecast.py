@@ -16,7 +16,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from opscast.forecasting.zoo import ModelSpec, single_model
+from opscast.incidents.training import LevelModel, complete_periods
+from opscast.registry import ModelStore
 from opscast.simulate import simulate_incidents
+from opscast.timeseries import Granularity
 
 ClientFactory = Callable[..., TestClient]
 FIRST_DAY = "2023-01-01"
@@ -246,3 +250,33 @@ def test_background_training_shows_progress_on_health(
     assert models["detail"] == "1/4 trained; 3 without enough history"
     response = ask(client, category="Short", granularity="daily", future_periods=3)
     assert response.json()["version"] == 1  # served, not trained again
+
+
+def test_a_promoted_version_serves_without_a_restart(
+    software: tuple[TestClient, pd.DataFrame],
+) -> None:
+    client, frame = software
+    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    store.refresh_seconds = 0.0  # check the alias on every request
+    before = ask(client, category="Software", granularity="quarterly", future_periods=4).json()
+
+    quarters = complete_periods(frame[["unique_id", "ds", "y"]], Granularity.quarterly)
+    # a model unlike the serving one (earlier runs of this test may have promoted one)
+    name = "naive" if before["model"] == "historic_average" else "historic_average"
+    fitted = single_model(name, ModelSpec(freq="QS"))().fit(quarters)
+    store.register(
+        before["task"],
+        LevelModel(fitted, name, Granularity.quarterly, quarters["ds"].max()),
+        data=quarters,
+        params={"model": name},
+        metrics={"mae": 1.0, "rmse": 1.0, "mape": 1.0, "smape": 1.0, "mase": 1.0},
+        promote=True,
+    )
+    after = ask(client, category="Software", granularity="quarterly", future_periods=4).json()
+    assert after["model"] == name
+    assert after["version"] == before["version"] + 1
+    assert after["forecast"] != before["forecast"]
+    months = as_series(ask(client, category="Software", granularity="monthly", future_periods=24))
+    assert after["forecast"][1]["predicted_value"] == pytest.approx(
+        months["2025-04":"2025-06"].sum()
+    )
