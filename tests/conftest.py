@@ -48,11 +48,19 @@ def var_dir(tmp_path: Path) -> Path:
 
 
 def make_settings(var_dir: Path, **overrides: object) -> Settings:
+    """Test settings: nothing runs in the background unless a test asks for it.
+
+    A background job or start-up training would keep running after the assertions, and
+    make an unrelated test slow; the tests of those parts pass ``run_jobs=True`` or
+    ``train_on_start=True``.
+    """
     values: dict[str, object] = {
         "var_dir": var_dir,
         "data_dir": SHARED_DATA,
         "environment": "test",
         "log_level": "WARNING",
+        "run_jobs": False,
+        "train_on_start": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

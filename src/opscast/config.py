@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     otlp_endpoint: str | None = None
+    # train missing incident models in the background when the service starts
+    train_on_start: bool = True
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)

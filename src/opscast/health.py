@@ -1,13 +1,15 @@
 """Health of the parts opscast depends on, each reported separately.
 
-A component answers ``ok``, ``error`` (with the reason) or, for an optional part
-that is not configured, ``embedded``; the overall status is ``ok`` only when none is
+A component answers ``ok``, ``error`` (with the reason), ``training`` while models
+are still being trained in the background or, for an optional part that is not
+configured, ``embedded``; the overall status is ``ok`` only when none is
 in error, so a load balancer can route on it while a person can see which part failed.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -19,7 +21,7 @@ from opscast.db import Database
 from opscast.jobs.repository import JobRepository
 from opscast.jobs.runner import JobRunner
 
-ComponentState = Literal["ok", "embedded", "error"]
+ComponentState = Literal["ok", "embedded", "training", "error"]
 CONNECT_TIMEOUT_SECONDS = 1.0
 
 
@@ -106,12 +108,17 @@ def jobs_health(settings: Settings, database: Database, runner: JobRunner) -> Co
 
 
 def check_health(
-    settings: Settings, database: Database, version: str, jobs: JobRunner | None = None
+    settings: Settings,
+    database: Database,
+    version: str,
+    jobs: JobRunner | None = None,
+    extra: Mapping[str, ComponentHealth] | None = None,
 ) -> Health:
     components = {
         "database": database_health(database),
         "broker": broker_health(settings),
         "model_store": model_store_health(settings),
+        **(extra or {}),
     }
     if jobs is not None:
         components["jobs"] = jobs_health(settings, database, jobs)

@@ -23,6 +23,9 @@ from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.drift.router import router as drift_router
+from opscast.incidents.background import BackgroundTraining
+from opscast.incidents.router import router as incidents_router
+from opscast.incidents.service import IncidentForecaster
 from opscast.jobs.catalog import job_handlers
 from opscast.jobs.router import router as jobs_router
 from opscast.jobs.runner import JobRunner
@@ -40,6 +43,22 @@ from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 
 log = get_logger(__name__)
+
+# Every HTTP surface of the service, in the order /docs lists them.
+ROUTERS = (
+    system_router,
+    series_router,
+    registry_router,
+    jobs_router,
+    retraining_router,
+    tickets_router,
+    analytics_router,
+    servers_router,
+    simulation_router,
+    drift_router,
+    incidents_router,
+    web_router,
+)
 
 DESCRIPTION = """
 Forecast, watch and act on operations time series: incident counts, request traffic,
@@ -76,11 +95,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs = jobs
         if settings.run_jobs:
             jobs.start()
+        app.state.incident_forecaster = IncidentForecaster(app.state.model_store)
+        training = BackgroundTraining(database, app.state.incident_forecaster)
+        if settings.train_on_start:
+            app.state.training = training
+            training.start()
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
         finally:
             jobs.stop()
+            training.stop()
             database.dispose()
             if tracing:
                 tracing.shutdown()
@@ -97,17 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestMetrics)
-    app.include_router(system_router)
-    app.include_router(series_router)
-    app.include_router(registry_router)
-    app.include_router(jobs_router)
-    app.include_router(retraining_router)
-    app.include_router(tickets_router)
-    app.include_router(analytics_router)
-    app.include_router(servers_router)
-    app.include_router(simulation_router)
-    app.include_router(drift_router)
-    app.include_router(web_router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if tracing:
         tracing.instrument_app(app)

@@ -35,9 +35,11 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
     response_model=Health,
     responses={503: {"model": Health, "description": "a component is in error"}},
 )
-async def health(settings: SettingsDep, database: DatabaseDep, request: Request) -> JSONResponse:
+async def health(request: Request, settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
+    training = getattr(request.app.state, "training", None)
+    extra = {"models": training.health()} if training is not None else None
     report = await run_in_threadpool(
-        check_health, settings, database, __version__, request.app.state.jobs
+        check_health, settings, database, __version__, jobs=request.app.state.jobs, extra=extra
     )
     return JSONResponse(
         report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503

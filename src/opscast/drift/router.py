@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from opscast.api.deps import SessionDep
@@ -25,6 +25,9 @@ from opscast.drift.schemas import (
     DriftReportPage,
 )
 from opscast.drift.tables import DriftReport
+from opscast.retraining.service import RETRAIN_JOB, retrain_on_drift
+
+INCIDENTS_TARGET = "incidents"
 
 router = APIRouter(tags=["drift"])
 
@@ -53,7 +56,9 @@ def _report_out(report: DriftReport) -> DriftReportOut:
     response_model=DetectDriftResponse,
     summary="Compare new values of an incident category with its stored history",
 )
-def detect_drift(body: DetectDriftRequest, session: SessionDep) -> DetectDriftResponse:
+def detect_drift(
+    body: DetectDriftRequest, session: SessionDep, request: Request
+) -> DetectDriftResponse:
     """The stored series of the category, aggregated to the granularity, is the reference.
 
     ``drift_detected`` follows ``method``: by default the relative change of the mean beyond
@@ -75,6 +80,16 @@ def detect_drift(body: DetectDriftRequest, session: SessionDep) -> DetectDriftRe
         method=body.method,
     )
     column = outcome.statistical.columns[0]
+    retrain = None
+    if outcome.drift_detected:
+        retrain = retrain_on_drift(
+            session,
+            INCIDENTS_TARGET,
+            known=request.app.state.jobs.handlers[RETRAIN_JOB].targets,
+            requested_by=f"drift:report-{outcome.report.id}",
+            reason=f"{body.category} {body.granularity.value}: {DRIFT_MESSAGE}",
+        )
+        request.app.state.jobs.wake()
     return DetectDriftResponse(
         drift_detected=outcome.drift_detected,
         message=DRIFT_MESSAGE if outcome.drift_detected else NO_DRIFT_MESSAGE,
@@ -87,6 +102,8 @@ def detect_drift(body: DetectDriftRequest, session: SessionDep) -> DetectDriftRe
         statistical_test=column.summary(),
         report_id=outcome.report.id,
         report_url=_html_url(outcome.report),
+        retrain_job_id=retrain.job_id if retrain else None,
+        retrain=retrain.reason if retrain else None,
     )
 
 

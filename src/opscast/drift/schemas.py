@@ -74,6 +74,12 @@ class DetectDriftResponse(BaseModel):
     statistical_test: dict[str, Any]
     report_id: int
     report_url: str
+    retrain_job_id: int | None = Field(
+        default=None, description="the retrain this drift queued, by the target's policy"
+    )
+    retrain: str | None = Field(
+        default=None, description="what the retraining policy did about this check, and why"
+    )
 
 
 class ConceptDriftRequest(BaseModel):

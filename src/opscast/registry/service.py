@@ -68,11 +68,14 @@ def register_guarded(
     """
     previous = store.champion_version(task)
     version = store.register(task, model, data=data, params=params, metrics=metrics, tags=tags)
-    decision = decide_promotion(
-        champion_holdout if previous is not None else None,
-        challenger_holdout,
-        tolerance=tolerance,
-    )
+    if previous is not None and champion_holdout is None:
+        decision = PromotionDecision(True, "the champion could not be scored on today's data")
+    else:
+        decision = decide_promotion(
+            champion_holdout if previous is not None else None,
+            challenger_holdout,
+            tolerance=tolerance,
+        )
     ModelEventRepository(session).add(
         ModelEvent(
             task=task,

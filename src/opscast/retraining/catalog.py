@@ -6,4 +6,6 @@ from opscast.retraining.retrainer import Trainer
 
 
 def trainers() -> dict[str, Trainer]:
-    return {}
+    from opscast.incidents.retraining import retrain_incidents
+
+    return {"incidents": retrain_incidents}

@@ -41,7 +41,8 @@ def test_jobs_are_listed_newest_first_with_filters_and_a_total(client: TestClien
     assert [job["id"] for job in client.get("/jobs", params={"task": "1"}).json()] == [ids[1]]
 
 
-def test_a_job_run_by_the_server_shows_its_result_and_log(client: TestClient) -> None:
+def test_a_job_run_by_the_server_shows_its_result_and_log(client_factory: ClientFactory) -> None:
+    client = client_factory(run_jobs=True)
     client.app.state.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
     with database_of(client).session() as session:
         job_id = service.submit_job(session, kind="add", params={"numbers": [4, 5]}).job.id

@@ -27,17 +27,19 @@ def test_root_sends_browsers_to_the_dashboard(client: TestClient) -> None:
     assert response.headers["location"] == "/ui"
 
 
-def test_health_reports_each_component(client: TestClient) -> None:
+def test_health_reports_each_component(client_factory: ClientFactory) -> None:
+    client = client_factory(run_jobs=True, train_on_start=True)
     response = client.get("/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "broker", "model_store", "jobs"}
+    assert set(body["components"]) == {"database", "broker", "model_store", "jobs", "models"}
     assert body["components"]["jobs"] == {
         "status": "ok",
         "kind": "in-process",
         "detail": "0 queued, 0 running",
     }
+    assert body["components"]["models"]["kind"] == "training"
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["broker"] == {
         "status": "embedded",

@@ -85,9 +85,9 @@ def retrain(client: TestClient, **body: Any) -> dict[str, Any]:
 
 
 def test_retrain_runs_in_the_background_and_guards_promotion(
-    model_store_ready: Path, client: TestClient
+    model_store_ready: Path, client_factory: ClientFactory
 ) -> None:
-    with_trainer(client)
+    client = with_trainer(client_factory(run_jobs=True))
     first = retrain(client, target="weekly")
     assert first["message"].startswith("Model retraining initiated in the background.")
     assert f"/jobs/{first['job_id']}" in first["message"]
@@ -115,7 +115,7 @@ def test_retrain_runs_in_the_background_and_guards_promotion(
 def test_a_retrain_asked_twice_is_queued_once(
     model_store_ready: Path, client_factory: ClientFactory
 ) -> None:
-    client = with_trainer(client_factory(run_jobs=False))
+    client = with_trainer(client_factory())
     first = retrain(client, target="weekly")
     again = retrain(client, target="weekly")
     assert (again["job_id"], again["already_queued"]) == (first["job_id"], True)
@@ -127,7 +127,7 @@ def test_a_retrain_asked_twice_is_queued_once(
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"target": "nothing"}, 422, "choose from weekly, all"),
+        ({"target": "nothing"}, 422, "choose from incidents, weekly, all"),
         ({"file_path": "../../etc/passwd"}, 422, "outside the data directory"),
         ({"file_path": "itsm/no_such_export.csv"}, 404, "no file"),
         ({"file_path": "itsm/x.csv", "target": "weekly"}, 422, "goes with target incidents"),
@@ -148,7 +148,9 @@ def test_policies_default_to_drift_and_scheduled_ones_get_a_cron_schedule(
     model_store_ready: Path, client: TestClient
 ) -> None:
     with_trainer(client)
-    (default,) = client.get("/retrain/policies").json()
+    policies = {row["target"]: row for row in client.get("/retrain/policies").json()}
+    assert set(policies) == {"incidents", "weekly"}
+    default = policies["weekly"]
     assert (default["target"], default["mode"], default["cooldown_minutes"]) == (
         "weekly",
         "drift",
