@@ -16,7 +16,7 @@ the "probationary period" of the Numenta Anomaly Benchmark.
 - ``half_space_trees``: river's streaming Half-Space Trees, learning as it scores.
 - ``windowed_gaussian``: the Numenta benchmark's windowed Gaussian baseline, kept as
   a like-for-like peer in the benchmark.
-- ``ensemble``: the mean of the robust and Isolation Forest likelihoods.
+- ``ensemble``: the mean of two robust detectors, a multi-day and a one-day baseline.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ class IsolationForestDetector:
     trees: int = 100
     seed: int = 0
     likelihood: bool = True
-    short: int = 10
+    short: int = 1
     long: int = 2000
-    threshold: float = 0.5
+    threshold: float = 0.4
     name: str = "isolation_forest"
     _model: Any = field(default=None, init=False, repr=False)
 
@@ -142,26 +142,25 @@ class IsolationForestDetector:
         ).fit(features)
         return self
 
-    def raw_scores(self, values: npt.ArrayLike) -> FloatArray:
-        """The forest's own score, 2^(-mean path length / c(n)), in (0, 1]."""
-        x = as_values(values)
-        fitted_here = self._model is None
-        if fitted_here:
-            if len(x) < self.train_size:
-                return np.zeros(len(x))
-            self.fit(x[: self.train_size])
-        raw: FloatArray = -self._model.score_samples(rolling_features(x, self.window))
-        if fitted_here:
-            # learning points are not scored: they trained the model
-            raw[: self.train_size] = 0.0
-            self._model = None
-        return raw
-
     def score(self, values: npt.ArrayLike) -> FloatArray:
-        raw = self.raw_scores(values)
-        if not self.likelihood:
-            return np.clip(raw, 0.0, 1.0)
-        return anomaly_likelihood(raw, short=self.short, long=self.long)
+        x = as_values(values)
+        learning = 0
+        if self._model is None:
+            # learn from the first points; they trained the model, so they are not scored
+            learning = self.train_size
+            if len(x) < learning:
+                return np.zeros(len(x))
+            self.fit(x[:learning])
+        model, scores = self._model, np.zeros(len(x))
+        if learning:
+            self._model = None
+        # the forest's own score, 2^(-mean path length / c(n)), lies in (0, 1]
+        raw = -model.score_samples(rolling_features(x, self.window))[learning:]
+        scored = (
+            anomaly_likelihood(raw, short=self.short, long=self.long) if self.likelihood else raw
+        )
+        scores[learning:] = np.clip(scored, 0.0, 1.0)
+        return scores
 
 
 @dataclass
@@ -265,10 +264,15 @@ class WindowedGaussianDetector:
 
 @dataclass
 class EnsembleDetector:
-    """The mean of member scores: members err on different points, so their mean errs less."""
+    """The mean of member scores: members err on different points, so their mean errs less.
+
+    The default pairs the robust detector's long baseline (level shifts, slow drifts)
+    with a one-day baseline at 5-minute sampling (spikes inside a daily cycle, which a
+    multi-day median and spread absorb).
+    """
 
     members: tuple[Detector, ...] = field(
-        default_factory=lambda: (RobustDetector(), IsolationForestDetector())
+        default_factory=lambda: (RobustDetector(), RobustDetector(window=288))
     )
     threshold: float = 0.5
     name: str = "ensemble"
