@@ -5,8 +5,9 @@ quadratic fitted to the recent points gives today's level, slope and acceleratio
 straight line at today's slope and the parabola keeping today's acceleration bracket
 the crossing of a ramp that steepens at a slowing rate, and Theil-Sen's slope
 confidence bounds (the median of pairwise slopes, unmoved by spikes) widen the interval
-for noise and decide whether there is a trend at all. The sentence and the recommended action come from a playbook
-kept as data (``playbook.toml``) so operators can edit it without touching code.
+for noise and decide whether there is a trend at all. The sentence and the recommended
+action come from a playbook kept as data (``playbook.toml``) so operators can edit it
+without touching code.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -142,7 +143,7 @@ def test_a_stream_of_small_batches_gets_the_scores_of_one_batch(detector: Detect
         detector.fit(np.empty(0))  # start its online state afresh for the stream
     stream = StreamScorer(detector)
     cuts = [0, 1, 2, 50, 51, 300, 333, 600, 700]
-    parts = [stream.update(x[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    parts = [stream.update(x[a:b]) for a, b in itertools.pairwise(cuts)]
     np.testing.assert_allclose(np.concatenate(parts), whole, rtol=1e-9, atol=1e-12)
 
 
