@@ -8,6 +8,12 @@ an alert is the first flagged point after 30 quiet minutes on that host. A failu
 the window is warned of when its host alerted between onset and failure; the lead time
 runs from that first alert to the failure. Alerts outside every precursor (and the 30
 minutes of restart after it) are false alerts.
+
+``--ttf`` adds time-to-failure warnings on the capacity metrics (CPU, memory, disk at
+100 %, connections at the host's pool size): every 15 minutes the last 120 points are
+forecast, and a host is warned when a metric is due to reach its limit within 6 hours.
+Besides share warned, lead and false warnings, it reports how often the interval of
+the first warning contained the true failure time.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ import numpy as np
 import pandas as pd
 
 from opscast.anomaly.scoring import score_frame
+from opscast.anomaly.time_to_failure import time_to_failure
 from opscast.simulate.server_metrics import simulate_fleet
 
 COOLDOWN = pd.Timedelta(minutes=30)
+CAPACITY_METRICS = ("cpu_pct", "memory_pct", "disk_pct", "connections")
+EVERY = 15
+HORIZON = pd.Timedelta(hours=6)
 
 
 def alerts(scored: pd.DataFrame) -> pd.DataFrame:
@@ -68,6 +78,69 @@ def evaluate(detector: str, seeds: int, hosts: int, days: int) -> list[str]:
     ]
 
 
+def ttf_warnings(ds: pd.DatetimeIndex, values: np.ndarray, limit: float) -> list[tuple]:
+    """(time, earliest, latest) of each new warning: due within the horizon, after a quiet spell."""
+    found: list[tuple] = []
+    last = None
+    for end in range(120, len(values) + 1, EVERY):
+        forecast = time_to_failure(ds[end - 120 : end], values[end - 120 : end], limit)
+        if forecast is None or forecast.eta > HORIZON:
+            continue
+        if last is None or forecast.now - last > COOLDOWN:
+            latest = None if forecast.latest is None else forecast.now + forecast.latest
+            found.append((forecast.now, forecast.now + forecast.earliest, latest))
+        last = forecast.now
+    return found
+
+
+def evaluate_ttf(seeds: int, hosts: int, days: int) -> list[str]:
+    started = time.perf_counter()
+    warned, failures, covered, leads, false_warnings = 0, 0, 0, [], 0
+    for seed in range(seeds):
+        fleet = simulate_fleet(hosts=hosts, days=days, seed=seed)
+        pools = fleet.hosts.set_index("host")["pool_size"]
+        end = fleet.metrics["ds"].max()
+        for (host, metric), series in fleet.metrics.groupby(["host", "metric"]):
+            if metric not in CAPACITY_METRICS:
+                continue
+            limit = float(pools[host]) if metric == "connections" else 100.0
+            stamps = pd.DatetimeIndex(series["ds"])
+            raised = ttf_warnings(stamps, series["y"].to_numpy(), limit)
+            ours = fleet.failures[
+                (fleet.failures["host"] == host) & (fleet.failures["metric"] == metric)
+            ]
+            explained = [False] * len(raised)
+            for failure in ours.itertuples():
+                hits = [
+                    i
+                    for i, (at, _, _) in enumerate(raised)
+                    if failure.onset <= at <= failure.failure_at + COOLDOWN
+                ]
+                for i in hits:
+                    explained[i] = True
+                if failure.failure_at > end:
+                    continue
+                failures += 1
+                ahead = [raised[i] for i in hits if raised[i][0] < failure.failure_at]
+                if ahead:
+                    warned += 1
+                    at, earliest, latest = ahead[0]
+                    leads.append((failure.failure_at - at) / pd.Timedelta(hours=1))
+                    covered += earliest <= failure.failure_at and (
+                        latest is None or failure.failure_at <= latest
+                    )
+            false_warnings += explained.count(False)
+    seconds = time.perf_counter() - started
+    return [
+        "time to failure <= 6 h",
+        f"{warned}/{failures} ({warned / max(failures, 1):.0%})",
+        f"{np.median(leads):.1f} h" if leads else "-",
+        f"{false_warnings / (seeds * hosts * days):.2f}",
+        f"{seconds:.0f}",
+        f"{covered}/{warned}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
@@ -76,6 +149,7 @@ def main() -> None:
     parser.add_argument(
         "--detector", action="append", help="repeat; default robust, ensemble, windowed_gaussian"
     )
+    parser.add_argument("--ttf", action="store_true", help="also time-to-failure warnings")
     args = parser.parse_args()
     print("| detector | failures warned | median lead | false alerts / host-day | seconds |")
     print("|---|---:|---:|---:|---:|")
@@ -89,6 +163,11 @@ def main() -> None:
             "| " + " | ".join(evaluate(detector, args.seeds, args.hosts, args.days)) + " |",
             flush=True,
         )
+    if args.ttf:
+        print("\n| warning | failures warned | median lead | false warnings / host-day ", end="")
+        print("| seconds | interval covered failure |")
+        print("|---|---:|---:|---:|---:|---:|")
+        print("| " + " | ".join(evaluate_ttf(args.seeds, args.hosts, args.days)) + " |")
 
 
 if __name__ == "__main__":

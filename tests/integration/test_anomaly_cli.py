@@ -23,6 +23,12 @@ NAB_FILE = (
 )
 
 
+def test_help_names_the_input_layouts() -> None:
+    result = runner.invoke(app, ["anomaly", "score", "--help"])
+    assert result.exit_code == 0
+    assert "timestamp,value" in result.output
+
+
 def test_scores_a_nab_file(tmp_path: Path) -> None:
     if not NAB_FILE.is_file():
         pytest.skip(f"NAB data absent ({NAB_FILE.name}); see ../shared/data/nab/PROVENANCE.md")

@@ -13,7 +13,8 @@ the "probationary period" of the Numenta Anomaly Benchmark.
   of surprises, so a noisy metric does not alert all day.
 - ``isolation_forest``: scikit-learn's Isolation Forest over the rolling features of
   ``features.py`` (the model of the original monitoring platform).
-- ``half_space_trees``: river's streaming Half-Space Trees, learning as it scores.
+- ``half_space_trees``: river's streaming Half-Space Trees on the rolling features,
+  learning as it scores.
 - ``windowed_gaussian``: the Numenta benchmark's windowed Gaussian baseline, kept as
   a like-for-like peer in the benchmark.
 - ``ensemble``: the mean of two robust detectors, a multi-day and a one-day baseline.
@@ -30,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.special import log_ndtr, ndtr
 
-from opscast.anomaly.features import FloatArray, as_values, rolling_features
+from opscast.anomaly.features import FEATURE_NAMES, FloatArray, as_values, rolling_features
 from opscast.anomaly.likelihood import anomaly_likelihood
 
 IQR_TO_SIGMA = 1.349
@@ -165,20 +166,24 @@ class IsolationForestDetector:
 
 @dataclass
 class HalfSpaceTreesDetector:
-    """river's Half-Space Trees on the min-max scaled value, scoring then learning each point.
+    """river's Half-Space Trees on the rolling features, scoring then learning each point.
 
-    The model is online: it carries its state from one ``score`` call to the next, so
-    consecutive batches of a stream continue where the last one stopped. Use a fresh
-    detector (or ``fit``) per series.
+    The model is online: it carries its state (and the last ``window`` values the
+    features need) from one ``score`` call to the next, so consecutive batches of a
+    stream continue where the last one stopped. Use a fresh detector (or ``fit``) per
+    series. On the raw value alone the trees found almost nothing on NAB (0.2 against
+    10.2 on the features).
     """
 
+    window: int = 30
     trees: int = 10
     height: int = 8
     window_size: int = 250
     seed: int = 0
-    threshold: float = 0.7
+    threshold: float = 0.99
     name: str = "half_space_trees"
     _state: Any = field(default=None, init=False, repr=False)
+    _tail: FloatArray = field(default_factory=lambda: np.empty(0), init=False, repr=False)
 
     @property
     def context(self) -> int:
@@ -186,7 +191,7 @@ class HalfSpaceTreesDetector:
         return 0
 
     def fit(self, history: npt.ArrayLike) -> Self:
-        self._state = None
+        self._state, self._tail = None, np.empty(0)
         self.score(history)
         return self
 
@@ -204,10 +209,12 @@ class HalfSpaceTreesDetector:
                 ),
             )
         scaler, forest = self._state
-        x = as_values(values)
-        scores = np.empty(len(x))
-        for index, value in enumerate(x.tolist()):
-            point = {"value": value}
+        x = as_values(np.concatenate((self._tail, np.asarray(values, dtype=np.float64))))
+        features = rolling_features(x, self.window)[len(self._tail) :]
+        self._tail = x[-self.window :]
+        scores = np.empty(len(features))
+        for index, row in enumerate(features.tolist()):
+            point = dict(zip(FEATURE_NAMES, row, strict=True))
             scaler.learn_one(point)
             scaled = scaler.transform_one(point)
             scores[index] = forest.score_one(scaled)
