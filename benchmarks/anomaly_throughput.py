@@ -2,8 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/anomaly_throughput.py [--points 1000000]``. Batch
 mode scores one long series in one call (feature computation included); per-event mode
-feeds a ``StreamScorer`` small batches, down to one point, with exactly the scores of
-batch mode. The peers, in the same run: scikit-learn's ``IsolationForest.score_samples``
+feeds a ``StreamScorer`` small batches (the scores of batch mode), and ``RobustEvents``
+single events (the same scores up to rounding). The peers, in the same run:
+scikit-learn's ``IsolationForest.score_samples``
 on a ready feature matrix (no features computed) and river's ``HalfSpaceTrees``
 scoring and learning one point at a time, as streaming code calls it.
 """
@@ -23,7 +24,7 @@ from opscast.anomaly.detectors import (
     RobustDetector,
 )
 from opscast.anomaly.features import rolling_features
-from opscast.anomaly.stream import StreamScorer
+from opscast.anomaly.stream import RobustEvents, StreamScorer
 
 
 def rate(points: int, work: Callable[[], object]) -> float:
@@ -63,17 +64,24 @@ def main() -> None:
     )
 
     events = x[: args.events]
-    for size in (1000, 100, 1):
-        stream = StreamScorer(RobustDetector(window=600, long=2000))
+    for size, count in ((1000, len(events)), (100, len(events)), (1, 300)):
+        stream = StreamScorer(RobustDetector())
         stream.update(history)
 
-        def feed(stream: StreamScorer = stream, size: int = size) -> None:
-            for start in range(0, len(events), size):
+        def feed(stream: StreamScorer = stream, size: int = size, count: int = count) -> None:
+            for start in range(0, count, size):
                 stream.update(events[start : start + size])
 
-        rows.append(
-            (f"opscast robust (window 600), stream batches of {size}", rate(len(events), feed))
+        rows.append((f"opscast robust, StreamScorer batches of {size}", rate(count, feed)))
+    live = RobustEvents()
+    for value in history.tolist():
+        live.update(value)
+    rows.append(
+        (
+            "opscast robust, RobustEvents one event at a time",
+            rate(len(events), lambda: [live.update(value) for value in events.tolist()]),
         )
+    )
     hst = HalfSpaceTreesDetector()
     rows.append(
         (
