@@ -24,6 +24,9 @@ import pandas as pd
 
 from opscast.anomaly.features import as_values
 
+# Beyond a year a crossing is no warning (and would overflow a pandas Timedelta).
+HORIZON_CAP_HOURS = 365 * 24.0
+
 
 @dataclass(frozen=True, slots=True)
 class TimeToFailure:
@@ -108,7 +111,12 @@ def time_to_failure(
     steepest = max(float(slope), float(high_slope))
     earliest = min(straight, bending, headroom / steepest if steepest > 0 else math.inf)
     latest = max(straight, bending, headroom / low_slope)
+    if earliest > HORIZON_CAP_HOURS:
+        return None
     eta = math.sqrt(straight * bending) if math.isfinite(latest) else earliest
+    eta = min(eta, HORIZON_CAP_HOURS)
+    if latest > HORIZON_CAP_HOURS:
+        latest = math.inf
     return TimeToFailure(
         now=stamps[-1],
         level=float(level),

@@ -52,6 +52,17 @@ def test_no_forecast_for_a_flat_or_falling_metric() -> None:
     assert time_to_failure(ds, np.linspace(80, 60, 200), 100.0) is None
 
 
+def test_a_crossing_beyond_a_year_is_no_forecast_and_a_far_bound_is_open() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="min")
+    creeping = 40 + np.arange(120) * 1e-9  # a clear trend, but centuries from the limit
+    assert time_to_failure(ds, creeping, 100.0) is None
+    rng = np.random.default_rng(3)
+    noisy_ramp = 40 + np.arange(120) * 0.01 + rng.normal(0, 0.05, 120)
+    forecast = time_to_failure(ds, noisy_ramp, 45.0)
+    assert forecast is not None
+    assert forecast.eta <= pd.Timedelta(days=365)
+
+
 def test_a_metric_at_its_limit_fails_now() -> None:
     ds = pd.date_range("2024-01-01", periods=50, freq="min")
     forecast = time_to_failure(ds, np.full(50, 100.0), 100.0)
