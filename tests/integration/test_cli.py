@@ -104,6 +104,8 @@ def test_serve_answers_health_over_real_http(var_dir: Path) -> None:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
+                    # a live server never closes stdout: stop it before reading its output
+                    server.terminate()
                     output = server.stdout.read().decode() if server.stdout else ""
                     pytest.fail(f"server did not answer: {output}")
                 time.sleep(0.2)
