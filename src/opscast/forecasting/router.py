@@ -1,0 +1,113 @@
+"""Traffic forecasting endpoints (seed 5): predict, backtest, predict from CSV, stored metrics.
+
+Seed 5's clients expect 400, not FastAPI's 422, for invalid parameters, so these routes
+answer request-validation errors with 400 and the app's usual body (``detail`` listing
+each field, ``message`` naming them). Well-formed data the service cannot use (two
+points in one step) keeps the app-wide 422.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+
+from opscast.api.deps import ModelStoreDep, SettingsDep
+from opscast.errors import InvalidInputError
+from opscast.forecasting.schemas import (
+    BacktestRequest,
+    BacktestResponse,
+    ForecastParameters,
+    MetricsResponse,
+    PredictRequest,
+    PredictResponse,
+)
+from opscast.forecasting.service import TrafficForecasts, parse_traffic_csv
+
+INVALID_PARAMETERS = 400
+
+
+class InvalidParametersRoute(APIRoute):
+    """Answers request-validation errors with 400, the status seed 5 documents."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                respond = request.app.exception_handlers[RequestValidationError]
+                response: Response = await respond(request, exc)
+                response.status_code = INVALID_PARAMETERS
+                return response
+
+        return answer
+
+
+router = APIRouter(tags=["traffic forecasting"], route_class=InvalidParametersRoute)
+_create_lock = threading.Lock()
+
+
+def get_traffic_forecasts(
+    request: Request, settings: SettingsDep, store: ModelStoreDep
+) -> TrafficForecasts:
+    """One service per app, so the histories are read once and shared by every request."""
+    with _create_lock:
+        forecasts: TrafficForecasts | None = getattr(request.app.state, "traffic_forecasts", None)
+        if forecasts is None:
+            forecasts = TrafficForecasts(settings, store)
+            request.app.state.traffic_forecasts = forecasts
+        return forecasts
+
+
+TrafficDep = Annotated[TrafficForecasts, Depends(get_traffic_forecasts)]
+ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "invalid parameters; the body names the field"},
+    404: {"description": "unknown model_type"},
+    422: {"description": "data the model cannot use, such as two points in one step"},
+}
+
+
+@router.post("/forecast/predict", responses=ERRORS)
+def predict(body: PredictRequest, forecasts: TrafficDep) -> PredictResponse:
+    """Forecast ``horizon`` steps after the posted points, stored history filling in before them."""
+    return forecasts.predict(body)
+
+
+@router.post("/forecast/backtest", responses=ERRORS)
+def backtest(body: BacktestRequest, forecasts: TrafficDep) -> BacktestResponse:
+    """Score the serving model on the posted points: MAE, RMSE, sMAPE, MAPE, MASE and the points."""
+    return forecasts.backtest(body)
+
+
+@router.post(
+    "/forecast/predict/csv",
+    responses={**ERRORS, 413: {"description": "the upload exceeds OPSCAST_MAX_UPLOAD_BYTES"}},
+)
+def predict_csv(
+    file: Annotated[UploadFile, File(description="CSV with timestamp and requests_count")],
+    parameters: Annotated[ForecastParameters, Form()],
+    forecasts: TrafficDep,
+) -> PredictResponse:
+    """Like ``/forecast/predict``, with the points read from an uploaded CSV."""
+    try:
+        points = parse_traffic_csv(file.file.read())
+        body = PredictRequest(data=points, **parameters.model_dump())
+    except InvalidInputError as exc:
+        error = {"loc": ("body", *(exc.field or "file").split(".")), "msg": exc.message}
+        raise RequestValidationError([{**error, "type": "value_error"}]) from exc
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    return forecasts.predict(body)
+
+
+@router.get("/metrics/{model_type}/{timeframe}", responses={404: ERRORS[404]})
+def model_metrics(model_type: str, timeframe: str, forecasts: TrafficDep) -> MetricsResponse:
+    """Backtest metrics stored with the serving model of this model type and timeframe."""
+    return forecasts.metrics(model_type, timeframe)
