@@ -9,6 +9,7 @@ tests with the reason; with CI=true it fails them, because CI must exercise the 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -60,6 +61,24 @@ def make_settings(var_dir: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def settings(var_dir: Path) -> Settings:
     return make_settings(var_dir)
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow store, made once: MLflow's own migrations take seconds."""
+    from opscast.registry import ModelStore
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    ModelStore(f"sqlite:///{path}").client.search_experiments()
+    return path
+
+
+@pytest.fixture
+def model_store_ready(var_dir: Path, mlflow_template: Path) -> Path:
+    """The default model store of ``var_dir``, already migrated; request it before ``client``."""
+    target = var_dir / "mlflow.db"
+    shutil.copyfile(mlflow_template, target)
+    return target
 
 
 @pytest.fixture(scope="session")

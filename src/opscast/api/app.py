@@ -21,6 +21,8 @@ from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.observability import configure_logging, get_logger
+from opscast.registry import ModelStore
+from opscast.registry.router import router as registry_router
 from opscast.series.router import router as series_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings.resolved_database_url)
         database.migrate()
         app.state.database = database
+        app.state.model_store = ModelStore.from_settings(settings)
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(system_router)
     app.include_router(series_router)
+    app.include_router(registry_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from opscast.config import Settings
 from opscast.db import Database
+from opscast.registry import ModelStore
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,8 +34,14 @@ def get_database(request: Request) -> Database:
     return database
 
 
+def get_model_store(request: Request) -> ModelStore:
+    store: ModelStore = request.app.state.model_store
+    return store
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+ModelStoreDep = Annotated[ModelStore, Depends(get_model_store)]
 
 
 def get_session(database: DatabaseDep) -> Iterator[Session]:
