@@ -20,6 +20,7 @@ from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.forecasting.router import router as traffic_router
 from opscast.observability import configure_logging, get_logger
 from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(series_router)
     app.include_router(registry_router)
+    app.include_router(traffic_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

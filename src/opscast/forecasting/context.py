@@ -49,7 +49,7 @@ def history_shift(history: pd.Series, first: pd.Timestamp, step: pd.Timedelta, l
     needed_start, needed_end = first - length * step, first - step
     if start <= needed_start and needed_end <= end:
         return 0
-    weeks = math.ceil((needed_end - end) / WEEK)
+    weeks = math.ceil(float((needed_end - end) / WEEK))
     if start + weeks * WEEK > needed_start:
         raise ForecastingError(
             f"the stored history ({len(history)} points) is too short to give {length} points "

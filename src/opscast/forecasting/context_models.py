@@ -58,7 +58,10 @@ def _long(values: pd.Series) -> pd.DataFrame:
 
 
 class TreeForecaster:
-    """LightGBM or XGBoost over lags at the day and its double, rolling means and the clock."""
+    """LightGBM or XGBoost over lags at the day and its double, rolling means and the clock.
+
+    Forecasts never fall below ``floor``: 0 for traffic counts.
+    """
 
     def __init__(
         self,
@@ -68,6 +71,7 @@ class TreeForecaster:
         season_length: int,
         n_estimators: int = 100,
         lags: list[int] | None = None,
+        floor: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.name = learner
@@ -75,6 +79,7 @@ class TreeForecaster:
         self.season_length = season_length
         self.n_estimators = n_estimators
         self.lags = lags
+        self.floor = floor
         self.seed = seed
         self._model: Any = None
         self._context_length = 0
@@ -111,7 +116,7 @@ class TreeForecaster:
             )
         recent = context.iloc[-self.context_length :]
         result = self._model.predict(h=h, new_df=_long(recent))
-        values = np.clip(result[self.name].to_numpy(dtype=np.float64), 0.0, None)
+        values = np.clip(result[self.name].to_numpy(dtype=np.float64), self.floor, None)
         return pd.Series(values, index=pd.DatetimeIndex(result["ds"]), name=self.name)
 
 
@@ -150,7 +155,7 @@ def profile_baseline(y: FloatArray, season_length: int, h: int, level_window: in
 
 
 class HybridForecaster:
-    """Level-scaled daily profile plus LightGBM trained on the profile's residuals."""
+    """Level-scaled daily profile plus LightGBM trained on its residuals (in units of level)."""
 
     name = "hybrid"
 
@@ -164,21 +169,27 @@ class HybridForecaster:
             season_length=season_length,
             n_estimators=n_estimators,
             lags=[1, 2, 3],
+            floor=-np.inf,
         )
 
     @property
     def context_length(self) -> int:
         return PROFILE_DAYS * self.season_length + self.level_window + self.season_length + 3
 
-    def _residual(self, values: pd.Series, h: int) -> tuple[pd.Series, FloatArray]:
+    def _residual(self, values: pd.Series, h: int) -> tuple[pd.Series, FloatArray, float]:
+        """Residuals in units of the series' mean level, the future baseline, and that level.
+
+        Scaling by the level lets what the learner knows carry over to traffic of any size.
+        """
         y = values.to_numpy(dtype=np.float64)
         baseline = profile_baseline(y, self.season_length, h, self.level_window)
         known = np.isfinite(baseline[: len(y)])
-        residual = pd.Series(y[known] - baseline[: len(y)][known], index=values.index[known])
-        return residual, baseline[len(y) :]
+        level = float(np.mean(y[known])) + 1.0
+        residual = (y[known] - baseline[: len(y)][known]) / level
+        return pd.Series(residual, index=values.index[known]), baseline[len(y) :], level
 
     def fit(self, history: pd.Series) -> Self:
-        residual, _ = self._residual(history, 0)
+        residual, _, _ = self._residual(history, 0)
         self._residuals.fit(residual)
         return self
 
@@ -187,9 +198,9 @@ class HybridForecaster:
             raise ForecastingError(
                 f"hybrid needs {self.context_length} points of context, got {len(context)}"
             )
-        residual, future = self._residual(context.iloc[-self.context_length :], h)
+        residual, future, level = self._residual(context.iloc[-self.context_length :], h)
         correction = self._residuals.predict(residual, h)
-        values = np.clip(future + correction.to_numpy(), 0.0, None)
+        values = np.clip(future + level * correction.to_numpy(), 0.0, None)
         return pd.Series(values, index=correction.index, name=self.name)
 
 

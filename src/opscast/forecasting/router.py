@@ -9,8 +9,8 @@ points in one step) keeps the app-wide 422.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -35,7 +35,7 @@ INVALID_PARAMETERS = 400
 class InvalidParametersRoute(APIRoute):
     """Answers request-validation errors with 400, the status seed 5 documents."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def answer(request: Request) -> Response:

@@ -284,8 +284,12 @@ class TrafficForecasts:
             timeframe=request.timeframe,
             horizon=request.horizon,
             predictions=[
-                Prediction(ds=ds.to_pydatetime(), y=round(float(value), 3))
-                for ds, value in forecast.items()
+                Prediction(ds=ds, y=round(float(value), 3))
+                for ds, value in zip(
+                    pd.DatetimeIndex(forecast.index).to_pydatetime(),
+                    forecast.to_numpy(),
+                    strict=True,
+                )
             ],
             model=ModelInfo(task=champion.task, version=champion.info.version),
             context=info,
@@ -322,13 +326,13 @@ class TrafficForecasts:
             metrics={name: _finite(value) for name, value in metrics.items()},
             points=[
                 BacktestPoint(
-                    ds=row.ds,
-                    actual=row.actual,
-                    predicted=round(row.predicted, 3),
-                    cutoff=row.cutoff,
-                    horizon=row.horizon,
+                    ds=row["ds"],
+                    actual=row["actual"],
+                    predicted=round(row["predicted"], 3),
+                    cutoff=row["cutoff"],
+                    horizon=row["horizon"],
                 )
-                for row in points.itertuples(index=False)
+                for row in points.to_dict(orient="records")
             ],
             model=ModelInfo(task=champion.task, version=champion.info.version),
             context=info,
