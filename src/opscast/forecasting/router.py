@@ -9,16 +9,18 @@ points in one step) keeps the app-wide 422.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from opscast.api.deps import ModelStoreDep, SettingsDep
+from opscast.config import Environment, Settings
 from opscast.errors import InvalidInputError
+from opscast.forecasting.context_models import CONTEXT_MODELS
 from opscast.forecasting.schemas import (
     BacktestRequest,
     BacktestResponse,
@@ -26,8 +28,12 @@ from opscast.forecasting.schemas import (
     MetricsResponse,
     PredictRequest,
     PredictResponse,
+    Timeframe,
 )
 from opscast.forecasting.service import TrafficForecasts, parse_traffic_csv
+from opscast.observability import get_logger
+
+log = get_logger(__name__)
 
 INVALID_PARAMETERS = 400
 
@@ -50,20 +56,53 @@ class InvalidParametersRoute(APIRoute):
         return answer
 
 
-router = APIRouter(tags=["traffic forecasting"], route_class=InvalidParametersRoute)
 _create_lock = threading.Lock()
+# The seed's own example asks for 5-minute forecasts: have those models ready first.
+WARM_TIMEFRAME = Timeframe.five_minutes
 
 
-def get_traffic_forecasts(
-    request: Request, settings: SettingsDep, store: ModelStoreDep
-) -> TrafficForecasts:
+def traffic_forecasts(app: FastAPI) -> TrafficForecasts:
     """One service per app, so the histories are read once and shared by every request."""
     with _create_lock:
-        forecasts: TrafficForecasts | None = getattr(request.app.state, "traffic_forecasts", None)
+        forecasts: TrafficForecasts | None = getattr(app.state, "traffic_forecasts", None)
         if forecasts is None:
-            forecasts = TrafficForecasts(settings, store)
-            request.app.state.traffic_forecasts = forecasts
+            forecasts = TrafficForecasts(app.state.settings, app.state.model_store)
+            app.state.traffic_forecasts = forecasts
         return forecasts
+
+
+def _warm_up(forecasts: TrafficForecasts) -> None:
+    for model_type in CONTEXT_MODELS:
+        try:
+            forecasts.champion(model_type, WARM_TIMEFRAME)
+        except Exception as exc:  # a failed warm-up only means the first request trains
+            log.warning("traffic warm-up failed", model_type=model_type, error=str(exc))
+            return
+    log.info("traffic models ready", timeframe=WARM_TIMEFRAME.value)
+
+
+@asynccontextmanager
+async def warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Load (or train) the 5-minute models in the background, so start-up does not wait.
+
+    Not in the test environment: tests train exactly what they ask for.
+    """
+    settings: Settings = app.state.settings
+    if settings.environment is not Environment.test:
+        forecasts = traffic_forecasts(app)
+        threading.Thread(
+            target=_warm_up, args=(forecasts,), name="traffic-warm-up", daemon=True
+        ).start()
+    yield
+
+
+router = APIRouter(
+    tags=["traffic forecasting"], route_class=InvalidParametersRoute, lifespan=warm_up
+)
+
+
+def get_traffic_forecasts(request: Request) -> TrafficForecasts:
+    return traffic_forecasts(request.app)
 
 
 TrafficDep = Annotated[TrafficForecasts, Depends(get_traffic_forecasts)]

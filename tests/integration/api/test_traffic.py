@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -299,6 +300,20 @@ def test_csv_over_the_upload_limit_is_413(tmp_path: Path, mlflow_template: Path)
         assert response.status_code == 413
         assert "OPSCAST_MAX_UPLOAD_BYTES" in response.json()["message"]
         assert registered(small) == {}
+
+
+def test_the_service_readies_the_5m_models_in_the_background(
+    tmp_path: Path, mlflow_template: Path
+) -> None:
+    with start(tmp_path, mlflow_template, tmp_path, environment="development") as app:
+        deadline = time.monotonic() + 120
+        while len(registered(app)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert registered(app) == {
+            "traffic-5m-hybrid": 1,
+            "traffic-5m-lightgbm": 1,
+            "traffic-5m-xgboost": 1,
+        }
 
 
 @pytest.mark.skipif(not NASA_5MIN.is_file(), reason=f"the NASA traffic is absent ({NASA_5MIN})")
