@@ -253,14 +253,12 @@ class TrafficForecasts:
         log.info("traffic model trained", task=task, version=version.version, **metrics)
 
     def _context(
-        self, points: list[TrafficPoint], timeframe: Timeframe, length: int
+        self, posted: pd.Series, timeframe: Timeframe, length: int
     ) -> tuple[Context, ContextInfo]:
-        posted = posted_series(points, timeframe)
         history, source = self.history(timeframe)
+        step = pd.Timedelta(TIMEFRAMES[timeframe].freq)
         try:
-            context = build_context(
-                history, posted, pd.Timedelta(TIMEFRAMES[timeframe].freq), length
-            )
+            context = build_context(history, posted, step, length)
         except ForecastingError as exc:
             raise InvalidInputError(str(exc), field="data") from exc
         info = ContextInfo(
@@ -273,10 +271,10 @@ class TrafficForecasts:
         return context, info
 
     def predict(self, request: PredictRequest) -> PredictResponse:
-        posted_series(request.data, request.timeframe)  # refuse bad data before any training
+        posted = posted_series(request.data, request.timeframe)  # refused before any training
         champion = self.champion(request.model_type, request.timeframe)
         model: ContextForecaster = champion.model
-        context, info = self._context(request.data, request.timeframe, model.context_length)
+        context, info = self._context(posted, request.timeframe, model.context_length)
         forecast = model.predict(context.values, request.horizon)
         PREDICTIONS.labels(task=champion.task, model=request.model_type).inc(len(forecast))
         return PredictResponse(
@@ -308,9 +306,7 @@ class TrafficForecasts:
         champion = self.champion(request.model_type, request.timeframe)
         model: ContextForecaster = champion.model
         evaluated = request.horizon + request.step * (windows - 1)
-        context, info = self._context(
-            request.data, request.timeframe, model.context_length + evaluated
-        )
+        context, info = self._context(posted, request.timeframe, model.context_length + evaluated)
         points = rolling_origin(
             model, context.values, h=request.horizon, step=request.step, n_windows=windows
         )
