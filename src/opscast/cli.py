@@ -300,5 +300,135 @@ def backtest_command(
         )
 
 
+# -- incidents ------------------------------------------------------------------------
+
+incidents_app = typer.Typer(
+    help="ITSM incident counts per category: import exports, train, forecast.",
+    no_args_is_help=True,
+)
+app.add_typer(incidents_app, name="incidents")
+
+
+@incidents_app.command("import")
+def incidents_import(
+    path: Annotated[
+        Path, typer.Argument(help="CSV export (ServiceNow event log, ITSM_data.csv, ...).")
+    ],
+    layout: Annotated[
+        str | None, typer.Option(help="servicenow or itsm; detected from the header if omitted.")
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Column mapping KEY=COLUMN (keys: category, opened_at, id, date_format); repeat."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Only incidents opened on or after (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Only incidents opened on or before (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Store the daily incident counts per category of an export (kind ``incidents``)."""
+    from datetime import date
+
+    from opscast.db import Database
+    from opscast.incidents.service import import_file
+
+    if not path.is_file():
+        raise _fail(f"no such file: {path}")
+    overrides = {}
+    for pair in column or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise _fail(f"--column {pair!r} is not KEY=COLUMN (e.g. category=CI_Cat)")
+        overrides[key.strip()] = value
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise _fail(f"--start/--end: {exc}") from None
+    settings = _load_settings()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    with _user_errors(), _steps(f"importing {path.name}"), database.session() as session:
+        result = import_file(
+            session, path, layout=layout, overrides=overrides, start=first, end=last
+        )
+    database.dispose()
+    typer.echo(json.dumps(result.model_dump()))
+
+
+@incidents_app.command("train")
+def incidents_train(
+    category: Annotated[
+        list[str] | None, typer.Option(help="Only this category; repeat for several.")
+    ] = None,
+) -> None:
+    """Train the incident models that have no champion yet (what the service does on start)."""
+    from opscast.db import Database
+    from opscast.errors import InvalidInputError
+    from opscast.incidents.service import KIND, IncidentForecaster, newest_day, task_name
+    from opscast.incidents.training import GRANULARITIES
+    from opscast.observability import configure_logging
+    from opscast.registry import ModelStore
+    from opscast.series.service import list_series
+
+    settings = _load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    forecaster = IncidentForecaster(ModelStore.from_settings(settings))
+    with database.session() as session:
+        known = [stats.series.unique_id for stats in list_series(session, KIND)]
+    unknown = sorted(set(category or []) - set(known))
+    if unknown:
+        raise _fail(
+            f"no incident category {', '.join(unknown)}; known: {', '.join(known) or 'none'}"
+        )
+    summary: dict[str, list[str]] = {"ready": [], "too_short": []}
+    with _user_errors(), _steps("training incident models") as step:
+        for name in category or known:
+            for granularity in GRANULARITIES:
+                task = task_name(name, granularity)
+                step(task)
+                with database.session() as session:
+                    try:
+                        forecaster.champion(session, name, granularity, newest_day(session, name))
+                        summary["ready"].append(task)
+                    except InvalidInputError:
+                        summary["too_short"].append(task)
+    database.dispose()
+    typer.echo(json.dumps(summary))
+
+
+@incidents_app.command("forecast")
+def incidents_forecast(
+    category: Annotated[str, typer.Option(help="Incident category, e.g. Software.")],
+    granularity: Annotated[str, typer.Option(help="daily, weekly, monthly or quarterly.")],
+    periods: Annotated[int, typer.Option(min=1, help="How many periods ahead.")],
+) -> None:
+    """Print the reconciled forecast as JSON, as POST /forecast answers it."""
+    from opscast.db import Database
+    from opscast.incidents.schemas import ForecastResponse
+    from opscast.incidents.service import IncidentForecaster
+    from opscast.observability import configure_logging
+    from opscast.registry import ModelStore
+    from opscast.timeseries import Granularity
+
+    if granularity not in {"daily", "weekly", "monthly", "quarterly"}:
+        raise _fail(f"--granularity {granularity!r}: use daily, weekly, monthly or quarterly")
+    settings = _load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    forecaster = IncidentForecaster(ModelStore.from_settings(settings))
+    with _user_errors(), _steps(f"{category} {granularity}"), database.session() as session:
+        result = forecaster.forecast(session, category, Granularity(granularity), periods)
+    database.dispose()
+    typer.echo(ForecastResponse.of(result).model_dump_json())
+
+
 def main() -> None:
     app()

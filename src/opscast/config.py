@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.console
 
+    # train missing incident models in the background when the service starts
+    train_on_start: bool = True
+
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 

@@ -1,13 +1,15 @@
 """Health of the parts opscast depends on, each reported separately.
 
-A component answers ``ok``, ``error`` (with the reason) or, for an optional part
-that is not configured, ``embedded``; the overall status is ``ok`` only when none is
+A component answers ``ok``, ``error`` (with the reason), ``training`` while models
+are still being trained in the background or, for an optional part that is not
+configured, ``embedded``; the overall status is ``ok`` only when none is
 in error, so a load balancer can route on it while a person can see which part failed.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 from opscast.config import Settings
 from opscast.db import Database
 
-ComponentState = Literal["ok", "embedded", "error"]
+ComponentState = Literal["ok", "embedded", "training", "error"]
 CONNECT_TIMEOUT_SECONDS = 1.0
 
 
@@ -89,11 +91,17 @@ def model_store_health(settings: Settings) -> ComponentHealth:
     return ComponentHealth(status="embedded", kind="mlflow-local", detail=uri)
 
 
-def check_health(settings: Settings, database: Database, version: str) -> Health:
+def check_health(
+    settings: Settings,
+    database: Database,
+    version: str,
+    extra: Mapping[str, ComponentHealth] | None = None,
+) -> Health:
     components = {
         "database": database_health(database),
         "broker": broker_health(settings),
         "model_store": model_store_health(settings),
+        **(extra or {}),
     }
     failed = any(component.status == "error" for component in components.values())
     return Health(status="error" if failed else "ok", version=version, components=components)

@@ -21,6 +21,9 @@ from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.forecasting.router import router as traffic_router
+from opscast.incidents.background import BackgroundTraining
+from opscast.incidents.router import router as incidents_router
+from opscast.incidents.service import IncidentForecaster
 from opscast.observability import configure_logging, get_logger
 from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
@@ -49,10 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.migrate()
         app.state.database = database
         app.state.model_store = ModelStore.from_settings(settings)
+        app.state.incident_forecaster = IncidentForecaster(app.state.model_store)
+        training = BackgroundTraining(database, app.state.incident_forecaster)
+        if settings.train_on_start:
+            app.state.training = training
+            training.start()
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
         finally:
+            training.stop()
             database.dispose()
 
     app = FastAPI(
@@ -69,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(series_router)
     app.include_router(registry_router)
+    app.include_router(incidents_router)
     app.include_router(traffic_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -34,8 +34,10 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
     response_model=Health,
     responses={503: {"model": Health, "description": "a component is in error"}},
 )
-async def health(settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
-    report = await run_in_threadpool(check_health, settings, database, __version__)
+async def health(request: Request, settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
+    training = getattr(request.app.state, "training", None)
+    extra = {"models": training.health()} if training is not None else None
+    report = await run_in_threadpool(check_health, settings, database, __version__, extra)
     return JSONResponse(
         report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503
     )

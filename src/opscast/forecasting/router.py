@@ -85,10 +85,11 @@ def _warm_up(forecasts: TrafficForecasts) -> None:
 async def warm_up(app: FastAPI) -> AsyncIterator[None]:
     """Load (or train) the 5-minute models in the background, so start-up does not wait.
 
-    Not in the test environment: tests train exactly what they ask for.
+    Follows ``OPSCAST_TRAIN_ON_START``, except in the test environment: tests train
+    exactly what they ask for.
     """
     settings: Settings = app.state.settings
-    if settings.environment is not Environment.test:
+    if settings.train_on_start and settings.environment is not Environment.test:
         forecasts = traffic_forecasts(app)
         threading.Thread(
             target=_warm_up, args=(forecasts,), name="traffic-warm-up", daemon=True

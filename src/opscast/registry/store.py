@@ -101,8 +101,11 @@ class _RunData:
 
 
 def _quiet_mlflow() -> None:
-    """MLflow logs every schema migration at INFO and phones home unless told not to."""
+    """MLflow logs every schema migration at INFO, draws progress bars on artifact
+    downloads and phones home, unless told not to (before it is imported)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module=r"mlflow(\..*)?$")
@@ -140,9 +143,19 @@ class ModelStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, refresh_seconds: float = 5.0) -> ModelStore:
+        """The configured store; a tracking server decides where artifacts go, else local disk.
+
+        A SQLite store keeps its artifacts next to its file, any other database under
+        the var dir.
+        """
         uri = settings.resolved_mlflow_uri
-        remote = uri.startswith(("http://", "https://", "databricks"))
-        artifacts = None if remote else (settings.var_dir / "mlartifacts").resolve()
+        artifacts: Path | None
+        if uri.startswith(("http://", "https://", "databricks")):
+            artifacts = None
+        elif uri.startswith("sqlite:///"):
+            artifacts = Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts"
+        else:
+            artifacts = (settings.var_dir / "mlartifacts").resolve()
         return cls(uri, artifact_dir=artifacts, refresh_seconds=refresh_seconds)
 
     # -- MLflow plumbing -------------------------------------------------------------

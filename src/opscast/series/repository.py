@@ -126,6 +126,12 @@ class SeriesRepository:
         frame["y"] = frame["y"].astype("float64")
         return frame
 
+    def last_ds(self, series: Series) -> datetime | None:
+        """The newest timestamp of a series, read from the end of the primary key."""
+        return self.session.scalar(
+            select(func.max(SeriesPoint.ds)).where(SeriesPoint.series_id == series.id)
+        )
+
     def recent_values(self, series: Series, limit: int) -> list[float]:
         """The newest ``limit`` values in time order, read backwards along the primary key."""
         query = (

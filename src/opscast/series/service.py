@@ -55,6 +55,15 @@ def list_series(session: Session, kind: str | None = None) -> list[SeriesStats]:
     return SeriesRepository(session).list_with_stats(kind)
 
 
+def latest_timestamp(session: Session, unique_id: str, kind: str) -> datetime | None:
+    """The newest point's time of a series of ``kind``; NotFoundError if there is none."""
+    repository = SeriesRepository(session)
+    series = repository.get(unique_id)
+    if series is None or series.kind != kind:
+        raise NotFoundError(f"no {kind} series named {unique_id!r}")
+    return repository.last_ds(series)
+
+
 def recent_values(session: Session, series: Series, limit: int) -> list[float]:
     return SeriesRepository(session).recent_values(series, limit)
 

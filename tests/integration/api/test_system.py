@@ -32,7 +32,8 @@ def test_health_reports_each_component(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "broker", "model_store"}
+    assert set(body["components"]) == {"database", "broker", "model_store", "models"}
+    assert body["components"]["models"]["kind"] == "training"
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["broker"] == {
         "status": "embedded",

@@ -1,0 +1,29 @@
+"""HTTP skin over incident forecasting (seed 1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from opscast.api.deps import SessionDep
+from opscast.incidents.schemas import ForecastRequest, ForecastResponse
+from opscast.incidents.service import IncidentForecaster
+from opscast.timeseries import Granularity
+
+router = APIRouter(tags=["incidents"])
+
+
+@router.post(
+    "/forecast",
+    response_model=ForecastResponse,
+    summary="Incident counts of a category for the next periods",
+    responses={
+        404: {"description": "unknown category (the message lists the known ones)"},
+        422: {"description": "bad granularity, future_periods out of range, too little history"},
+    },
+)
+def forecast(body: ForecastRequest, request: Request, session: SessionDep) -> ForecastResponse:
+    forecaster: IncidentForecaster = request.app.state.incident_forecaster
+    result = forecaster.forecast(
+        session, body.category, Granularity(body.granularity.value), body.future_periods
+    )
+    return ForecastResponse.of(result)

@@ -1,0 +1,83 @@
+"""Request and response bodies of incident forecasting (the seed-1 ``POST /forecast`` shape)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from opscast.incidents.service import CategoryForecast
+from opscast.incidents.training import PLANS
+from opscast.timeseries import Granularity
+
+
+class IncidentGranularity(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+
+
+MAX_PERIODS = {
+    level.value: PLANS[Granularity(level.value)].max_periods for level in IncidentGranularity
+}
+
+
+class ForecastRequest(BaseModel):
+    category: str = Field(min_length=1, max_length=200, examples=["Software"])
+    granularity: IncidentGranularity = Field(examples=["quarterly"])
+    future_periods: int = Field(
+        ge=1,
+        examples=[4],
+        description="how many periods ahead: at most "
+        + ", ".join(f"{count} {name}" for name, count in MAX_PERIODS.items()),
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"category": "Software", "granularity": "quarterly", "future_periods": 4}]
+        }
+    )
+
+    @field_validator("future_periods")
+    @classmethod
+    def _within_horizon(cls, value: int, info: ValidationInfo) -> int:
+        granularity = info.data.get("granularity")
+        if granularity is not None and value > MAX_PERIODS[granularity.value]:
+            raise ValueError(
+                f"at most {MAX_PERIODS[granularity.value]} {granularity.value} periods can be "
+                "forecast"
+            )
+        return value
+
+
+class ForecastPoint(BaseModel):
+    date: dt.date = Field(description="start of the period (weeks start on Monday)")
+    predicted_value: float
+
+
+class ForecastResponse(BaseModel):
+    category: str
+    granularity: IncidentGranularity
+    forecast: list[ForecastPoint]
+    task: str = Field(description="registry task that served the forecast")
+    model: str
+    version: int
+    reconciled: bool = Field(
+        default=True, description="the granularities of a category add up to each other"
+    )
+
+    @classmethod
+    def of(cls, result: CategoryForecast) -> ForecastResponse:
+        return cls(
+            category=result.category,
+            granularity=IncidentGranularity(result.granularity.value),
+            forecast=[
+                ForecastPoint(date=day, predicted_value=value)
+                for day, value in zip(result.dates, result.values, strict=True)
+            ],
+            task=result.task,
+            model=result.model,
+            version=result.version,
+        )

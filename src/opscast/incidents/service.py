@@ -1,0 +1,321 @@
+"""Incident use cases: import exports, train per category and granularity, serve forecasts.
+
+Incident counts are stored series of kind ``incidents`` named by category. Each
+category has one registry task per granularity (``incidents-<category>-<granularity>``);
+a forecast at any granularity uses the champions of all four and reconciles them
+(``reconciliation.py``), so the numbers a user sees at different granularities add up.
+Reconciled forecasts are cached per category until a champion changes or new data
+arrives, which makes a repeated request a dictionary lookup plus two small queries.
+
+A missing champion is trained on the spot, under a per-task lock shared with the
+background trainer, so a request never starts a second training of the same task.
+Nothing here commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from opscast.errors import InvalidInputError, NotFoundError
+from opscast.incidents.importers import (
+    LAYOUTS,
+    ColumnMapping,
+    count_incidents,
+    detect_layout,
+    read_events,
+    read_header,
+)
+from opscast.incidents.reconciliation import reconcile
+from opscast.incidents.training import (
+    GRANULARITIES,
+    PLANS,
+    InsufficientHistoryError,
+    fit_level,
+)
+from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, get_logger
+from opscast.registry import Champion, ModelStore
+from opscast.series.schemas import IngestResult
+from opscast.series.service import ingest_frame, latest_timestamp, list_series, read_points
+from opscast.timeseries import Granularity
+from opscast.timeseries.granularity import period_start
+
+log = get_logger(__name__)
+
+KIND = "incidents"
+TASK_PREFIX = "incidents-"
+
+
+def task_name(category: str, granularity: Granularity) -> str:
+    """``incidents-<category>-<granularity>``; the category lower-cased, other characters as -."""
+    slug = re.sub(r"[^a-z0-9]+", "-", category.lower()).strip("-") or "unnamed"
+    return f"{TASK_PREFIX}{slug}-{granularity.value}"
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+def column_mapping(
+    columns: list[str], layout: str | None = None, overrides: Mapping[str, str] | None = None
+) -> tuple[str, ColumnMapping]:
+    """The named (or detected) layout's mapping with ``overrides`` applied, and its name.
+
+    With ``category`` and ``opened_at`` among the overrides and no layout named, the
+    file needs to fit no known layout: the overrides are the mapping.
+    """
+    given = dict(overrides or {})
+    allowed = {"id", "category", "opened_at", "date_format"}
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown mapping key {', '.join(unknown)}; use {', '.join(sorted(allowed))}",
+            field="mapping",
+        )
+    if layout is not None and layout not in LAYOUTS:
+        raise InvalidInputError(
+            f"unknown layout {layout!r}; use {', '.join(LAYOUTS)}", field="layout"
+        )
+    if layout is None and {"category", "opened_at"} <= set(given):
+        name, base = (
+            "custom",
+            ColumnMapping(category=given["category"], opened_at=given["opened_at"]),
+        )
+    else:
+        name = layout or detect_layout(columns)
+        base = LAYOUTS[name]
+    mapping = ColumnMapping(
+        category=given.get("category", base.category),
+        opened_at=given.get("opened_at", base.opened_at),
+        id=given.get("id", base.id),
+        date_format=given.get("date_format", base.date_format),
+    )
+    return name, mapping
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    layout: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> IngestResult:
+    """Store the daily incident counts per category of an export file."""
+    name, mapping = column_mapping(read_header(path), layout, overrides)
+    counts = count_incidents(read_events(path, mapping), start=start, end=end)
+    return ingest_frame(session, counts, kind=KIND, source=f"import:{name}", freq="D")
+
+
+# -- training and serving -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryForecast:
+    category: str
+    granularity: Granularity
+    task: str
+    model: str
+    version: int
+    dates: list[date]
+    values: list[float]
+
+
+@dataclass
+class _Reconciled:
+    key: tuple[object, ...]
+    levels: dict[Granularity, pd.Series]
+
+
+def newest_day(session: Session, category: str) -> pd.Timestamp:
+    """The day of a category's newest count; NotFoundError naming the known categories."""
+    try:
+        newest = latest_timestamp(session, category, KIND)
+    except NotFoundError:
+        known = ", ".join(stats.series.unique_id for stats in list_series(session, KIND))
+        raise NotFoundError(
+            f"no incident category {category!r}; known categories: "
+            + (known or "none yet (load some with `opscast demo` or `opscast incidents import`)")
+        ) from None
+    if newest is None:
+        raise InvalidInputError(
+            f"incident category {category!r} has no counts yet", field="category"
+        )
+    return pd.Timestamp(newest).normalize()
+
+
+def daily_counts(
+    session: Session, category: str, start: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    return read_points(
+        session,
+        category,
+        start=start.to_pydatetime() if start is not None else None,
+        granularity="daily",
+    )
+
+
+class IncidentForecaster:
+    """Serves reconciled incident forecasts and trains missing champions; one per process."""
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+        self._guard = threading.Lock()
+        self._task_locks: dict[str, threading.Lock] = {}
+        self._too_short: dict[tuple[str, pd.Timestamp | None], str] = {}
+        self._reconciled: dict[str, _Reconciled] = {}
+
+    def _lock(self, task: str) -> threading.Lock:
+        with self._guard:
+            return self._task_locks.setdefault(task, threading.Lock())
+
+    def champion(
+        self,
+        session: Session,
+        category: str,
+        granularity: Granularity,
+        last_day: pd.Timestamp | None,
+    ) -> Champion:
+        """The serving model of a category at a granularity, trained now if there is none.
+
+        Raises InvalidInputError when the category's history is too short for it.
+        """
+        task = task_name(category, granularity)
+        refusal = self._too_short.get((task, last_day))
+        if refusal is not None:
+            raise InvalidInputError(refusal, field="granularity")
+        try:
+            return self.store.champion(task)
+        except NotFoundError:
+            pass
+        with self._lock(task):
+            try:
+                return self.store.champion(task)  # trained by another thread meanwhile
+            except NotFoundError:
+                pass
+            self.train(session, category, granularity, last_day)
+            return self.store.champion(task)
+
+    def train(
+        self,
+        session: Session,
+        category: str,
+        granularity: Granularity,
+        last_day: pd.Timestamp | None,
+    ) -> None:
+        """Fit, register and promote a new version of one category at one granularity."""
+        task = task_name(category, granularity)
+        started = time.perf_counter()
+        try:
+            with np.errstate(all="ignore"):
+                trained = fit_level(daily_counts(session, category), granularity)
+        except InsufficientHistoryError as exc:
+            message = f"incident category {category!r} has {exc}"
+            self._too_short[(task, last_day)] = message
+            RETRAINS.labels(task=task, status="skipped").inc()
+            raise InvalidInputError(message, field="granularity") from exc
+        except Exception:
+            RETRAINS.labels(task=task, status="failed").inc()
+            raise
+        version = self.store.register(
+            task,
+            trained.model,
+            data=trained.frame,
+            params={**trained.params, "category": category},
+            metrics=trained.metrics,
+            tags={"domain": KIND, "category": category, "granularity": granularity.value},
+            promote=True,
+        )
+        RETRAINS.labels(task=task, status="ok").inc()
+        RETRAIN_DURATION.observe(time.perf_counter() - started)
+        log.info("trained", task=task, model=trained.params["model"], version=version.version)
+
+    def forecast(
+        self, session: Session, category: str, granularity: Granularity, periods: int
+    ) -> CategoryForecast:
+        plan = PLANS[granularity]
+        if not 1 <= periods <= plan.max_periods:
+            raise InvalidInputError(
+                f"future_periods must be between 1 and {plan.max_periods} for {granularity.value}",
+                field="future_periods",
+            )
+        newest = newest_day(session, category)
+        champions: dict[Granularity, Champion] = {}
+        for level in GRANULARITIES:
+            try:
+                champions[level] = self.champion(session, category, level, newest)
+            except InvalidInputError:
+                if level in (granularity, Granularity.daily):
+                    raise
+        key = (newest, *((level, c.info.version) for level, c in champions.items()))
+        with self._guard:
+            cached = self._reconciled.get(category)
+        if cached is None or cached.key != key:
+            levels = self._reconcile(session, category, newest, champions)
+            cached = _Reconciled(key, levels)
+            with self._guard:
+                self._reconciled[category] = cached
+        chosen = champions[granularity]
+        values = cached.levels[granularity].iloc[:periods]
+        PREDICTIONS.labels(task=chosen.task, model=chosen.info.model_name).inc()
+        return CategoryForecast(
+            category=category,
+            granularity=granularity,
+            task=chosen.task,
+            model=chosen.info.model_name,
+            version=chosen.info.version,
+            dates=[stamp.date() for stamp in values.index],
+            values=[float(value) for value in values.to_numpy()],
+        )
+
+    def _reconcile(
+        self,
+        session: Session,
+        category: str,
+        last_day: pd.Timestamp,
+        champions: Mapping[Granularity, Champion],
+    ) -> dict[Granularity, pd.Series]:
+        """Reconciled forecasts of every level over the longest horizon any request may ask."""
+        first_day = last_day + pd.Timedelta(days=1)
+        starts = {level: period_start(pd.Series([first_day]), level).iloc[0] for level in champions}
+        window_end = max(
+            pd.date_range(starts[level], periods=PLANS[level].max_periods + 1, freq=level.offset)[
+                -1
+            ]
+            for level in champions
+        ) - pd.Timedelta(days=1)
+        history = daily_counts(session, category, start=min(starts.values()))
+        observed = history.set_index("ds")["y"]
+        daily = champions[Granularity.daily].model.predict_through(window_end)
+        daily = daily[(daily.index >= first_day) & (daily.index <= window_end)]
+        # Periods already under way are left out of the projection: their forecast minus
+        # what has been observed is a small difference of two large numbers and would drag
+        # the first days about. They are summed from the reconciled days instead.
+        coarse: dict[Granularity, pd.Series] = {}
+        for level, champion in champions.items():
+            if level is not Granularity.daily:
+                predicted = champion.model.predict_through(window_end)
+                coarse[level] = predicted[predicted.index >= first_day]
+        result = reconcile(daily, coarse)
+        levels = {Granularity.daily: result.daily}
+        for level, values in result.levels.items():
+            start = starts[level]
+            reconciled = values
+            if start < first_day:
+                so_far = float(observed[observed.index >= start].sum())
+                ahead = float(
+                    result.daily[period_start(result.daily.index.to_series(), level) == start].sum()
+                )
+                head = pd.Series([so_far + ahead], index=pd.DatetimeIndex([start]))
+                reconciled = pd.concat([head, reconciled])
+            levels[level] = reconciled
+        return levels
