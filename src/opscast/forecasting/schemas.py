@@ -11,6 +11,8 @@ MAX_POSTED_POINTS = 100_000
 MAX_HORIZON = 100
 MAX_STEP = 50
 MAX_WINDOWS = 20
+# requests in one step; far beyond any real site, low enough that sums stay finite
+MAX_REQUESTS = 1e12
 
 
 class Timeframe(StrEnum):
@@ -23,7 +25,9 @@ class TrafficPoint(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     ds: datetime = Field(examples=["1995-08-01 00:00:00"])
-    y: float = Field(ge=0, allow_inf_nan=False, examples=[245], description="requests per step")
+    y: float = Field(
+        ge=0, le=MAX_REQUESTS, allow_inf_nan=False, examples=[245], description="requests per step"
+    )
 
 
 class ForecastParameters(BaseModel):

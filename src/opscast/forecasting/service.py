@@ -32,6 +32,7 @@ from opscast.forecasting.context_models import (
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.schemas import (
     MAX_POSTED_POINTS,
+    MAX_REQUESTS,
     MAX_WINDOWS,
     BacktestPoint,
     BacktestRequest,
@@ -145,15 +146,19 @@ def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
         raise InvalidInputError(f"the CSV has more than {MAX_POSTED_POINTS} rows", field="file")
     stamps = pd.to_datetime(frame[CSV_TIME_COLUMN], errors="coerce")
     values = pd.to_numeric(frame[CSV_VALUE_COLUMN], errors="coerce")
-    for column, bad in (
-        (CSV_TIME_COLUMN, stamps.isna()),
-        (CSV_VALUE_COLUMN, values.isna() | (values < 0) | ~values.abs().lt(float("inf"))),
-    ):
+    checks = (
+        (CSV_TIME_COLUMN, stamps.isna(), "use ISO 8601 timestamps"),
+        (
+            CSV_VALUE_COLUMN,
+            values.isna() | (values < 0) | (values > MAX_REQUESTS),
+            f"use counts from 0 to {MAX_REQUESTS:g}",
+        ),
+    )
+    for column, bad, advice in checks:
         if bad.any():
             row = int(bad.to_numpy().argmax())
             raise InvalidInputError(
-                f"row {row + 2} of the CSV has {column} = {frame[column].iloc[row]!r}; "
-                f"{'use ISO 8601 timestamps' if column == CSV_TIME_COLUMN else 'use counts >= 0'}",
+                f"row {row + 2} of the CSV has {column} = {frame[column].iloc[row]!r}; {advice}",
                 field=f"file.{column}",
             )
     return [

@@ -203,6 +203,7 @@ BAD_BODIES = [
     ({**UNTRAINED, "timeframe": "2m"}, "timeframe"),
     ({**UNTRAINED, "data": []}, "data"),
     ({**UNTRAINED, "data": [{"ds": "1995-08-01 00:00:00", "y": -1}]}, "data.0.y"),
+    ({**UNTRAINED, "data": [{"ds": "1995-08-01 00:00:00", "y": 1e300}]}, "data.0.y"),
     ({**UNTRAINED, "data": [{"ds": "yesterday", "y": 1}]}, "data.0.ds"),
     ({key: value for key, value in UNTRAINED.items() if key != "data"}, "data"),
 ]
@@ -255,6 +256,8 @@ def test_two_points_in_one_step_are_422(client: TestClient) -> None:
     [
         (b"time,requests\n2024-01-01 00:00:00,3\n", "file", "timestamp, requests_count"),
         (b"timestamp,requests_count\n2024-01-01 00:00:00,-3\n", "requests_count", "row 2"),
+        (b"timestamp,requests_count\n2024-01-01 00:00:00,3\nx,4\n", "timestamp", "row 3"),
+        (b"timestamp,requests_count\n2024-01-01 00:00:00,inf\n", "requests_count", "row 2"),
         (b"timestamp,requests_count\nnot a time,3\n", "timestamp", "row 2"),
         (b"timestamp,requests_count\n", "file", "no rows"),
         (b"", "file", "CSV"),
