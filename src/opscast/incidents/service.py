@@ -164,6 +164,17 @@ def daily_counts(
     )
 
 
+def _owned_by(category: str, champion: Champion) -> Champion:
+    owner = champion.info.params.get("category", category)
+    if owner != category:
+        raise InvalidInputError(
+            f"incident categories {owner!r} and {category!r} share the model name "
+            f"{champion.task!r}; rename one of them",
+            field="category",
+        )
+    return champion
+
+
 class IncidentForecaster:
     """Serves reconciled incident forecasts and trains missing champions; one per process."""
 
@@ -187,19 +198,20 @@ class IncidentForecaster:
     ) -> Champion:
         """The serving model of a category at a granularity, trained now if there is none.
 
-        Raises InvalidInputError when the category's history is too short for it.
+        Raises InvalidInputError when the category's history is too short for it, or
+        when another category owns the same task name ("Disk IO" and "disk-io").
         """
         task = task_name(category, granularity)
         refusal = self._too_short.get((task, last_day))
         if refusal is not None:
             raise InvalidInputError(refusal, field="granularity")
         try:
-            return self.store.champion(task)
+            return _owned_by(category, self.store.champion(task))
         except NotFoundError:
             pass
         with self._lock(task):
             try:
-                return self.store.champion(task)  # trained by another thread meanwhile
+                return _owned_by(category, self.store.champion(task))  # trained meanwhile
             except NotFoundError:
                 pass
             self.train(session, category, granularity, last_day)

@@ -280,3 +280,16 @@ def test_a_promoted_version_serves_without_a_restart(
     assert after["forecast"][1]["predicted_value"] == pytest.approx(
         months["2025-04":"2025-06"].sum()
     )
+
+
+def test_categories_that_share_a_task_name_are_not_mixed_up(
+    model_store_ready: Path, client_factory: ClientFactory
+) -> None:
+    client = client_factory(train_on_start=False)
+    load(client, "Disk.IO", 70, seed=8)
+    load(client, "disk-io", 70, seed=9)
+    first = ask(client, category="Disk.IO", granularity="daily", future_periods=2)
+    assert first.json()["task"] == "incidents-disk-io-daily"
+    clash = ask(client, category="disk-io", granularity="daily", future_periods=2)
+    assert clash.status_code == 422
+    assert "share the model name 'incidents-disk-io-daily'" in clash.json()["message"]
