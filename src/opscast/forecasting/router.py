@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from opscast.config import Environment, Settings
 from opscast.errors import InvalidInputError
-from opscast.forecasting.context_models import CONTEXT_MODELS
 from opscast.forecasting.schemas import (
     BacktestRequest,
     BacktestResponse,
@@ -31,9 +30,6 @@ from opscast.forecasting.schemas import (
     Timeframe,
 )
 from opscast.forecasting.service import TrafficForecasts, parse_traffic_csv
-from opscast.observability import get_logger
-
-log = get_logger(__name__)
 
 INVALID_PARAMETERS = 400
 
@@ -71,16 +67,6 @@ def traffic_forecasts(app: FastAPI) -> TrafficForecasts:
         return forecasts
 
 
-def _warm_up(forecasts: TrafficForecasts) -> None:
-    for model_type in CONTEXT_MODELS:
-        try:
-            forecasts.champion(model_type, WARM_TIMEFRAME)
-        except Exception as exc:  # a failed warm-up only means the first request trains
-            log.warning("traffic warm-up failed", model_type=model_type, error=str(exc))
-            return
-    log.info("traffic models ready", timeframe=WARM_TIMEFRAME.value)
-
-
 @asynccontextmanager
 async def warm_up(app: FastAPI) -> AsyncIterator[None]:
     """Load (or train) the 5-minute models in the background, so start-up does not wait.
@@ -92,7 +78,7 @@ async def warm_up(app: FastAPI) -> AsyncIterator[None]:
     if settings.train_on_start and settings.environment is not Environment.test:
         forecasts = traffic_forecasts(app)
         threading.Thread(
-            target=_warm_up, args=(forecasts,), name="traffic-warm-up", daemon=True
+            target=forecasts.warm_up, args=(WARM_TIMEFRAME,), name="traffic-warm-up", daemon=True
         ).start()
     yield
 

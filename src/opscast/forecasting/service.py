@@ -209,6 +209,16 @@ class TrafficForecasts:
                 self.train(model_type, timeframe)
                 return self.store.champion(task)
 
+    def warm_up(self, timeframe: Timeframe) -> None:
+        """Load or train every model of ``timeframe``; meant for a background thread."""
+        for model_type in CONTEXT_MODELS:
+            try:
+                self.champion(model_type, timeframe)
+            except Exception as exc:  # a failed warm-up only means the first request trains
+                log.warning("traffic warm-up failed", model_type=model_type, error=str(exc))
+                return
+        log.info("traffic models ready", timeframe=timeframe.value)
+
     def train(self, model_type: str, timeframe: Timeframe) -> None:
         """Fit on the recent days but the last, score on the last, register as champion."""
         spec = TIMEFRAMES[timeframe]
