@@ -3,19 +3,20 @@
 Models fitted separately per granularity disagree: the quarterly model sees the trend
 best, the daily one the weekday pattern, and their forecasts do not sum to each other.
 Temporal hierarchies (Athanasopoulos, Hyndman, Kourentzes & Petropoulos 2017, "THieF")
-fix that and usually improve every level: stack the base forecasts of all levels into
-``y_hat``, write each level as a sum of daily values (``y = S b``) and take the weighted
-least-squares projection ``b = (S' W^-1 S)^-1 S' W^-1 y_hat`` with structural scaling,
-``W = diag(days in each row)``: a period's variance is taken as proportional to its
-length, which needs no error estimates and is the variant the paper recommends when
-histories are short. Every reconciled level is then ``S b``, so quarters are exactly
-the sum of their months and months of their days.
+fix that, and in the paper's experiments made every level more accurate: stack the
+base forecasts of all levels into ``y_hat``, write each level as a sum of daily values
+(``y = S b``) and take the weighted least-squares projection
+``b = (S' W^-1 S)^-1 S' W^-1 y_hat`` with structural scaling, ``W = diag(days in each
+row)``: a period's variance is taken as proportional to its length, which needs no
+error estimates (welcome with histories of a few quarters). Every reconciled level is
+then ``S b``, so quarters are exactly the sum of their months and months of their days.
 
 Written on numpy rather than with Nixtla's hierarchicalforecast: its temporal
-hierarchies aggregate a fixed number of base steps per period (12 months to 4 quarters),
-while calendar periods are not fixed (months hold 28 to 31 days, weeks straddle month
-ends), so the summing matrix here is built from the calendar. The projection itself is
-one linear solve of size "days in the window".
+hierarchies (``aggregate_temporal(df, spec)``) give each level a fixed number of base
+steps per period (``{"quarter": 3, "month": 1}``), while calendar periods are not fixed
+(months hold 28 to 31 days, weeks straddle month ends), so the summing matrix here is
+built from the calendar. The projection itself is one linear solve of size "days in
+the window".
 
 Negative daily values (possible after the projection when counts are near zero) are set
 to zero before the levels are summed, which keeps every level non-negative and coherent.
