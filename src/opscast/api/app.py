@@ -23,6 +23,7 @@ from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.drift.router import router as drift_router
+from opscast.forecasting.router import router as traffic_router
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.router import router as incidents_router
 from opscast.incidents.service import IncidentForecaster
@@ -57,6 +58,7 @@ ROUTERS = (
     simulation_router,
     drift_router,
     incidents_router,
+    traffic_router,
     web_router,
 )
 

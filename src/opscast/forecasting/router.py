@@ -1,0 +1,139 @@
+"""Traffic forecasting endpoints (seed 5): predict, backtest, predict from CSV, stored metrics.
+
+Seed 5's clients expect 400, not FastAPI's 422, for invalid parameters, so these routes
+answer request-validation errors with 400 and the app's usual body (``detail`` listing
+each field, ``message`` naming them). Well-formed data the service cannot use (two
+points in one step) keeps the app-wide 422.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+
+from opscast.config import Environment, Settings
+from opscast.errors import InvalidInputError
+from opscast.forecasting.schemas import (
+    BacktestRequest,
+    BacktestResponse,
+    ForecastParameters,
+    MetricsResponse,
+    PredictRequest,
+    PredictResponse,
+    Timeframe,
+)
+from opscast.forecasting.service import TrafficForecasts, parse_traffic_csv
+
+INVALID_PARAMETERS = 400
+
+
+class InvalidParametersRoute(APIRoute):
+    """Answers request-validation errors with 400, the status seed 5 documents."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                respond = request.app.exception_handlers[RequestValidationError]
+                response: Response = await respond(request, exc)
+                response.status_code = INVALID_PARAMETERS
+                return response
+
+        return answer
+
+
+_create_lock = threading.Lock()
+# The seed's own example asks for 5-minute forecasts: have those models ready first.
+WARM_TIMEFRAME = Timeframe.five_minutes
+
+
+def traffic_forecasts(app: FastAPI) -> TrafficForecasts:
+    """One service per app, so the histories are read once and shared by every request."""
+    with _create_lock:
+        forecasts: TrafficForecasts | None = getattr(app.state, "traffic_forecasts", None)
+        if forecasts is None:
+            forecasts = TrafficForecasts(app.state.settings, app.state.model_store)
+            app.state.traffic_forecasts = forecasts
+        return forecasts
+
+
+@asynccontextmanager
+async def warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Load (or train) the 5-minute models in the background, so start-up does not wait.
+
+    Follows ``OPSCAST_TRAIN_ON_START``, except in the test environment: tests train
+    exactly what they ask for.
+    """
+    settings: Settings = app.state.settings
+    if settings.train_on_start and settings.environment is not Environment.test:
+        forecasts = traffic_forecasts(app)
+        threading.Thread(
+            target=forecasts.warm_up, args=(WARM_TIMEFRAME,), name="traffic-warm-up", daemon=True
+        ).start()
+    yield
+
+
+router = APIRouter(
+    tags=["traffic forecasting"], route_class=InvalidParametersRoute, lifespan=warm_up
+)
+
+
+def get_traffic_forecasts(request: Request) -> TrafficForecasts:
+    return traffic_forecasts(request.app)
+
+
+TrafficDep = Annotated[TrafficForecasts, Depends(get_traffic_forecasts)]
+ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "invalid parameters; the body names the field"},
+    404: {"description": "unknown model_type"},
+    422: {"description": "data the model cannot use, such as two points in one step"},
+}
+
+
+@router.post("/forecast/predict", responses=ERRORS)
+def predict(body: PredictRequest, forecasts: TrafficDep) -> PredictResponse:
+    """Forecast ``horizon`` steps after the posted points, stored history filling in before them."""
+    return forecasts.predict(body)
+
+
+@router.post("/forecast/backtest", responses=ERRORS)
+def backtest(body: BacktestRequest, forecasts: TrafficDep) -> BacktestResponse:
+    """Score the serving model on the posted points: MAE, RMSE, sMAPE, MAPE, MASE and the points."""
+    return forecasts.backtest(body)
+
+
+@router.post(
+    "/forecast/predict/csv",
+    responses={**ERRORS, 413: {"description": "the upload exceeds OPSCAST_MAX_UPLOAD_BYTES"}},
+)
+def predict_csv(
+    file: Annotated[UploadFile, File(description="CSV with timestamp and requests_count")],
+    parameters: Annotated[ForecastParameters, Form()],
+    forecasts: TrafficDep,
+) -> PredictResponse:
+    """Like ``/forecast/predict``, with the points read from an uploaded CSV."""
+    try:
+        points = parse_traffic_csv(file.file.read())
+        body = PredictRequest(data=points, **parameters.model_dump())
+    except InvalidInputError as exc:
+        error = {"loc": ("body", *(exc.field or "file").split(".")), "msg": exc.message}
+        raise RequestValidationError([{**error, "type": "value_error"}]) from exc
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    return forecasts.predict(body)
+
+
+@router.get("/metrics/{model_type}/{timeframe}", responses={404: ERRORS[404]})
+def model_metrics(model_type: str, timeframe: str, forecasts: TrafficDep) -> MetricsResponse:
+    """Backtest metrics stored with the serving model of this model type and timeframe."""
+    return forecasts.metrics(model_type, timeframe)

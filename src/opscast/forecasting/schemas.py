@@ -1,0 +1,112 @@
+"""Request and response bodies of the traffic forecasting API (seed 5's shapes, plus detail)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_POSTED_POINTS = 100_000
+MAX_HORIZON = 100
+MAX_STEP = 50
+MAX_WINDOWS = 20
+# requests in one step; far beyond any real site, low enough that sums stay finite
+MAX_REQUESTS = 1e12
+
+
+class Timeframe(StrEnum):
+    one_minute = "1m"
+    five_minutes = "5m"
+    fifteen_minutes = "15m"
+
+
+class TrafficPoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    ds: datetime = Field(examples=["1995-08-01 00:00:00"])
+    y: float = Field(
+        ge=0, le=MAX_REQUESTS, allow_inf_nan=False, examples=[245], description="requests per step"
+    )
+
+
+class ForecastParameters(BaseModel):
+    horizon: int = Field(ge=1, le=MAX_HORIZON, examples=[12], description="steps to forecast")
+    model_type: str = Field(
+        min_length=1, max_length=50, examples=["xgboost"], description="hybrid, xgboost, lightgbm"
+    )
+    timeframe: Timeframe = Field(examples=["5m"])
+
+
+class PredictRequest(ForecastParameters):
+    data: list[TrafficPoint] = Field(min_length=1, max_length=MAX_POSTED_POINTS)
+
+
+class BacktestRequest(PredictRequest):
+    step: int = Field(default=1, ge=1, le=MAX_STEP, description="steps between backtest cutoffs")
+    windows: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_WINDOWS,
+        description="backtest cutoffs; by default as many as fit in the posted points",
+    )
+
+
+class Prediction(BaseModel):
+    ds: datetime
+    y: float = Field(description="forecast requests in the step starting at ds")
+
+
+class ContextInfo(BaseModel):
+    """Where the values the model forecast from came from."""
+
+    history_source: str = Field(description="nasa-1995 or simulated")
+    posted_points: int
+    history_points: int = Field(description="points of stored history placed before the data")
+    history_shift_weeks: int = Field(description="whole weeks the stored history was moved")
+    filled_points: int = Field(description="steps missing from the data, filled seasonally")
+
+
+class ModelInfo(BaseModel):
+    task: str
+    version: int
+
+
+class PredictResponse(BaseModel):
+    success: bool = True
+    model_type: str
+    timeframe: Timeframe
+    horizon: int
+    predictions: list[Prediction]
+    model: ModelInfo
+    context: ContextInfo
+
+
+class BacktestPoint(BaseModel):
+    ds: datetime
+    actual: float
+    predicted: float
+    cutoff: datetime
+    horizon: int
+
+
+class BacktestResponse(BaseModel):
+    success: bool = True
+    model_type: str
+    timeframe: Timeframe
+    horizon: int
+    step: int
+    windows: int
+    metrics: dict[str, float | None] = Field(description="mae, rmse, smape, mape, mase")
+    points: list[BacktestPoint]
+    model: ModelInfo
+    context: ContextInfo
+
+
+class MetricsResponse(BaseModel):
+    success: bool = True
+    model_type: str
+    timeframe: Timeframe
+    model: ModelInfo
+    metrics: dict[str, float | None]
+    params: dict[str, str]

@@ -1,0 +1,371 @@
+"""Traffic forecasting use cases: per-timeframe models trained once, registered, served from memory.
+
+Each (model, timeframe) pair is a registry task such as ``traffic-5m-xgboost``. The first
+request that needs one trains it on the last days of the stored traffic history (the
+NASA 1995 web logs under the data directory, simulated traffic when they are absent),
+scores it by rolling-origin backtest over the final day and registers it as champion;
+later requests, and other processes, load that champion from the registry's cache. A
+request's own points are forecast from with the stored history placed before them (see
+``context.py``), so a single posted point gets the same lags as a long history would.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from opscast.errors import InvalidInputError, NotFoundError
+from opscast.forecasting.context import Context, build_context, fill_seasonal_gaps
+from opscast.forecasting.context_models import (
+    CONTEXT_MODELS,
+    ContextForecaster,
+    context_forecaster,
+    rolling_origin,
+    score,
+)
+from opscast.forecasting.protocol import ForecastingError
+from opscast.forecasting.schemas import (
+    MAX_POSTED_POINTS,
+    MAX_REQUESTS,
+    MAX_WINDOWS,
+    BacktestPoint,
+    BacktestRequest,
+    BacktestResponse,
+    ContextInfo,
+    MetricsResponse,
+    ModelInfo,
+    Prediction,
+    PredictRequest,
+    PredictResponse,
+    Timeframe,
+    TrafficPoint,
+)
+from opscast.observability import PREDICTIONS, RETRAINS, get_logger
+
+if TYPE_CHECKING:
+    from opscast.config import Settings
+    from opscast.registry import Champion, ModelStore
+
+log = get_logger(__name__)
+
+NASA_FOLDER = "web_traffic"
+NASA_SOURCE = "nasa-1995"
+SIMULATED_SOURCE = "simulated"
+CSV_TIME_COLUMN = "timestamp"
+CSV_VALUE_COLUMN = "requests_count"
+N_ESTIMATORS = 100
+EVAL_HORIZON = 12
+EVAL_WINDOWS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class TimeframeSpec:
+    freq: str
+    season_length: int  # steps per day: traffic's strongest cycle
+    train_days: int  # recent days a model learns from (the last of them scores it)
+    nasa_file: str
+    nasa_steps: int  # NASA buckets summed into one step
+
+
+TIMEFRAMES = {
+    Timeframe.one_minute: TimeframeSpec("1min", 1440, 5, "nasa_http_requests_per_minute.csv", 1),
+    Timeframe.five_minutes: TimeframeSpec("5min", 288, 8, "nasa_http_requests_per_5min.csv", 1),
+    Timeframe.fifteen_minutes: TimeframeSpec("15min", 96, 21, "nasa_http_requests_per_5min.csv", 3),
+}
+
+
+def task_name(model_type: str, timeframe: Timeframe) -> str:
+    return f"traffic-{timeframe.value}-{model_type}"
+
+
+def read_nasa_history(path: Path, spec: TimeframeSpec) -> pd.Series:
+    """Requests per step; steps the logs do not fully cover (outages, missing files) are NaN."""
+    raw = pd.read_csv(path, usecols=["timestamp", "requests", "coverage"])
+    counts = pd.Series(
+        raw["requests"].where(raw["coverage"] == "logged").to_numpy(dtype="float64"),
+        index=pd.DatetimeIndex(pd.to_datetime(raw["timestamp"])),
+    )
+    # a step is known only when every bucket in it was logged
+    summed = counts.resample(spec.freq).sum(min_count=spec.nasa_steps)
+    return summed.asfreq(spec.freq)
+
+
+def simulated_history(spec: TimeframeSpec) -> pd.Series:
+    from opscast.simulate import simulate_traffic
+
+    # one week more than training uses, so a posted context can sit at any weekday
+    frame = simulate_traffic(days=spec.train_days + 8, freq=spec.freq, seed=5)
+    return pd.Series(frame["y"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(frame["ds"]))
+
+
+def posted_series(points: list[TrafficPoint], timeframe: Timeframe) -> pd.Series:
+    """Posted points on the timeframe's grid (each ds floored to its step, UTC if zoned)."""
+    spec = TIMEFRAMES[timeframe]
+    stamps = pd.to_datetime([point.ds for point in points], utc=True).tz_localize(None)
+    floored = stamps.floor(spec.freq)
+    duplicated = floored.duplicated()
+    if duplicated.any():
+        row = int(duplicated.argmax())
+        raise InvalidInputError(
+            f"data[{row}].ds {points[row].ds.isoformat()} falls in the same {timeframe.value} "
+            "step as an earlier point; post one value per step",
+            field=f"data.{row}.ds",
+        )
+    series = pd.Series([point.y for point in points], index=floored, dtype="float64").sort_index()
+    steps = (series.index[-1] - series.index[0]) / pd.Timedelta(spec.freq) + 1
+    if steps > MAX_POSTED_POINTS:
+        raise InvalidInputError(
+            f"data spans {int(steps)} steps of {timeframe.value}; post at most "
+            f"{MAX_POSTED_POINTS} consecutive steps",
+            field="data",
+        )
+    return series
+
+
+def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
+    """``timestamp`` and ``requests_count`` rows of an uploaded CSV; other columns are ignored."""
+    try:
+        frame = pd.read_csv(io.BytesIO(content))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"the file is not a readable CSV: {exc}", field="file") from exc
+    absent = [name for name in (CSV_TIME_COLUMN, CSV_VALUE_COLUMN) if name not in frame.columns]
+    if absent:
+        found = ", ".join(map(str, frame.columns)) or "none"
+        raise InvalidInputError(
+            f"the CSV lacks column(s) {', '.join(absent)} (found: {found})", field="file"
+        )
+    if frame.empty:
+        raise InvalidInputError("the CSV has a header but no rows", field="file")
+    if len(frame) > MAX_POSTED_POINTS:
+        raise InvalidInputError(f"the CSV has more than {MAX_POSTED_POINTS} rows", field="file")
+    stamps = pd.to_datetime(frame[CSV_TIME_COLUMN], errors="coerce")
+    values = pd.to_numeric(frame[CSV_VALUE_COLUMN], errors="coerce")
+    checks = (
+        (CSV_TIME_COLUMN, stamps.isna(), "use ISO 8601 timestamps"),
+        (
+            CSV_VALUE_COLUMN,
+            values.isna() | (values < 0) | (values > MAX_REQUESTS),
+            f"use counts from 0 to {MAX_REQUESTS:g}",
+        ),
+    )
+    for column, bad, advice in checks:
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InvalidInputError(
+                f"row {row + 2} of the CSV has {column} = {frame[column].iloc[row]!r}; {advice}",
+                field=f"file.{column}",
+            )
+    return [
+        TrafficPoint(ds=stamp.to_pydatetime(), y=float(value))
+        for stamp, value in zip(stamps, values, strict=True)
+    ]
+
+
+class TrafficForecasts:
+    """One per application: the history per timeframe and the models that learnt it."""
+
+    def __init__(self, settings: Settings, store: ModelStore) -> None:
+        self.settings = settings
+        self.store = store
+        self._lock = threading.Lock()
+        self._task_locks: dict[str, threading.Lock] = {}
+        self._histories: dict[Timeframe, tuple[pd.Series, str]] = {}
+
+    def history(self, timeframe: Timeframe) -> tuple[pd.Series, str]:
+        """Gap-filled requests per step of the stored traffic, and where it came from."""
+        with self._lock:
+            cached = self._histories.get(timeframe)
+            if cached is None:
+                spec = TIMEFRAMES[timeframe]
+                path = self.settings.data_dir / NASA_FOLDER / spec.nasa_file
+                if path.is_file():
+                    cached = (fill_seasonal_gaps(read_nasa_history(path, spec)), NASA_SOURCE)
+                else:
+                    cached = (simulated_history(spec), SIMULATED_SOURCE)
+                self._histories[timeframe] = cached
+            return cached
+
+    def _task_lock(self, task: str) -> threading.Lock:
+        with self._lock:
+            return self._task_locks.setdefault(task, threading.Lock())
+
+    def champion(self, model_type: str, timeframe: Timeframe) -> Champion:
+        """The serving model of the pair, trained and registered on first use."""
+        if model_type not in CONTEXT_MODELS:
+            raise NotFoundError(
+                f"no traffic model {model_type!r}; choose from {', '.join(CONTEXT_MODELS)}"
+            )
+        task = task_name(model_type, timeframe)
+        with self._task_lock(task):
+            try:
+                return self.store.champion(task)
+            except NotFoundError:
+                self.train(model_type, timeframe)
+                return self.store.champion(task)
+
+    def warm_up(self, timeframe: Timeframe) -> None:
+        """Load or train every model of ``timeframe``; meant for a background thread."""
+        for model_type in CONTEXT_MODELS:
+            try:
+                self.champion(model_type, timeframe)
+            except Exception as exc:  # a failed warm-up only means the first request trains
+                log.warning("traffic warm-up failed", model_type=model_type, error=str(exc))
+                return
+        log.info("traffic models ready", timeframe=timeframe.value)
+
+    def train(self, model_type: str, timeframe: Timeframe) -> None:
+        """Fit on the recent days but the last, score on the last, register as champion."""
+        spec = TIMEFRAMES[timeframe]
+        task = task_name(model_type, timeframe)
+        history, source = self.history(timeframe)
+        recent = history.iloc[-spec.train_days * spec.season_length :]
+        train = recent.iloc[: -spec.season_length]
+        try:
+            model = context_forecaster(
+                model_type,
+                freq=spec.freq,
+                season_length=spec.season_length,
+                n_estimators=N_ESTIMATORS,
+            ).fit(train)
+            points = rolling_origin(
+                model,
+                recent,
+                h=EVAL_HORIZON,
+                step=spec.season_length // EVAL_WINDOWS,
+                n_windows=EVAL_WINDOWS,
+            )
+        except ForecastingError:
+            RETRAINS.labels(task=task, status="failed").inc()
+            raise
+        metrics = score(points, train, spec.season_length)
+        version = self.store.register(
+            task,
+            model,
+            data=pd.DataFrame({"ds": train.index, "y": train.to_numpy()}),
+            params={
+                "model": model_type,
+                "timeframe": timeframe.value,
+                "freq": spec.freq,
+                "season_length": spec.season_length,
+                "n_estimators": N_ESTIMATORS,
+                "history_source": source,
+                "train_start": str(train.index[0]),
+                "train_end": str(train.index[-1]),
+                "backtest_horizon": EVAL_HORIZON,
+                "backtest_windows": EVAL_WINDOWS,
+            },
+            metrics=metrics,
+            tags={"domain": "traffic", "timeframe": timeframe.value},
+            promote=True,
+        )
+        RETRAINS.labels(task=task, status="success").inc()
+        log.info("traffic model trained", task=task, version=version.version, **metrics)
+
+    def _context(
+        self, posted: pd.Series, timeframe: Timeframe, length: int
+    ) -> tuple[Context, ContextInfo]:
+        history, source = self.history(timeframe)
+        step = pd.Timedelta(TIMEFRAMES[timeframe].freq)
+        try:
+            context = build_context(history, posted, step, length)
+        except ForecastingError as exc:
+            raise InvalidInputError(str(exc), field="data") from exc
+        info = ContextInfo(
+            history_source=source,
+            posted_points=len(posted),
+            history_points=context.history_points,
+            history_shift_weeks=context.shift_weeks,
+            filled_points=context.filled_points,
+        )
+        return context, info
+
+    def predict(self, request: PredictRequest) -> PredictResponse:
+        posted = posted_series(request.data, request.timeframe)  # refused before any training
+        champion = self.champion(request.model_type, request.timeframe)
+        model: ContextForecaster = champion.model
+        context, info = self._context(posted, request.timeframe, model.context_length)
+        forecast = model.predict(context.values, request.horizon)
+        PREDICTIONS.labels(task=champion.task, model=request.model_type).inc(len(forecast))
+        return PredictResponse(
+            model_type=request.model_type,
+            timeframe=request.timeframe,
+            horizon=request.horizon,
+            predictions=[
+                Prediction(ds=ds, y=round(float(value), 3))
+                for ds, value in zip(
+                    pd.DatetimeIndex(forecast.index).to_pydatetime(),
+                    forecast.to_numpy(),
+                    strict=True,
+                )
+            ],
+            model=ModelInfo(task=champion.task, version=champion.info.version),
+            context=info,
+        )
+
+    def backtest(self, request: BacktestRequest) -> BacktestResponse:
+        """Score the serving model on the posted points (and the history right before them).
+
+        The last window ends at the last posted point and each earlier one ``step``
+        steps before; by default there are as many windows as fit in the posted data.
+        """
+        posted = posted_series(request.data, request.timeframe)
+        windows = request.windows or min(
+            MAX_WINDOWS, max(1, (len(posted) - request.horizon) // request.step + 1)
+        )
+        champion = self.champion(request.model_type, request.timeframe)
+        model: ContextForecaster = champion.model
+        evaluated = request.horizon + request.step * (windows - 1)
+        context, info = self._context(posted, request.timeframe, model.context_length + evaluated)
+        points = rolling_origin(
+            model, context.values, h=request.horizon, step=request.step, n_windows=windows
+        )
+        spec = TIMEFRAMES[request.timeframe]
+        insample = context.values.iloc[: len(context.values) - evaluated]
+        metrics = score(points, insample, spec.season_length)
+        return BacktestResponse(
+            model_type=request.model_type,
+            timeframe=request.timeframe,
+            horizon=request.horizon,
+            step=request.step,
+            windows=windows,
+            metrics={name: _finite(value) for name, value in metrics.items()},
+            points=[
+                BacktestPoint(
+                    ds=row["ds"],
+                    actual=row["actual"],
+                    predicted=round(row["predicted"], 3),
+                    cutoff=row["cutoff"],
+                    horizon=row["horizon"],
+                )
+                for row in points.to_dict(orient="records")
+            ],
+            model=ModelInfo(task=champion.task, version=champion.info.version),
+            context=info,
+        )
+
+    def metrics(self, model_type: str, timeframe: str) -> MetricsResponse:
+        try:
+            frame = Timeframe(timeframe)
+        except ValueError as exc:
+            raise NotFoundError(
+                f"no traffic timeframe {timeframe!r}; choose from "
+                f"{', '.join(item.value for item in Timeframe)}"
+            ) from exc
+        champion = self.champion(model_type, frame)
+        return MetricsResponse(
+            model_type=model_type,
+            timeframe=frame,
+            model=ModelInfo(task=champion.task, version=champion.info.version),
+            metrics=champion.info.metrics,
+            params=champion.info.params,
+        )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
