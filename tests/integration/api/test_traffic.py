@@ -306,7 +306,9 @@ def test_csv_over_the_upload_limit_is_413(tmp_path: Path, mlflow_template: Path)
 def test_the_service_readies_the_5m_models_in_the_background(
     tmp_path: Path, mlflow_template: Path
 ) -> None:
-    with start(tmp_path, mlflow_template, tmp_path, environment="development") as app:
+    with start(
+        tmp_path, mlflow_template, tmp_path, environment="development", train_on_start=True
+    ) as app:
         deadline = time.monotonic() + 120
         while len(registered(app)) < 3 and time.monotonic() < deadline:
             time.sleep(0.5)
