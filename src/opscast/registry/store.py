@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opscast.errors import InvalidInputError, NotFoundError
-from opscast.observability import MODEL_ERROR
+from opscast.observability import MODEL_ERROR, MODEL_TRAINED
 from opscast.registry.fingerprint import data_fingerprint
 
 if TYPE_CHECKING:
@@ -117,6 +117,14 @@ def _finite(value: float) -> float | None:
 
 def _missing(exc: Exception) -> bool:
     return getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
+
+
+def _export_serving(info: ModelVersion) -> None:
+    """Publish what serves for a task: its backtest errors and when it was trained."""
+    for metric, value in info.metrics.items():
+        if value is not None:
+            MODEL_ERROR.labels(task=info.task, metric=metric).set(value)
+    MODEL_TRAINED.labels(task=info.task).set(info.created_at.timestamp())
 
 
 class ModelStore:
@@ -292,9 +300,7 @@ class ModelStore:
             raise
         self.client.set_registered_model_alias(task, alias, str(version))
         if alias == CHAMPION:
-            for metric, value in self._version(task, raw).metrics.items():
-                if value is not None:
-                    MODEL_ERROR.labels(task=task, metric=metric).set(value)
+            _export_serving(self._version(task, raw))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -323,9 +329,7 @@ class ModelStore:
                 return cached.champion
             champion = self._load(task, version)
             self._cache[task] = _Cached(champion, now)
-            for metric, value in champion.info.metrics.items():
-                if value is not None:
-                    MODEL_ERROR.labels(task=task, metric=metric).set(value)
+            _export_serving(champion.info)
             return champion
 
     def _load(self, task: str, version: int) -> Champion:

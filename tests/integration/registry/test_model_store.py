@@ -97,6 +97,10 @@ def test_unpromoted_versions_do_not_serve_until_an_alias_points_at_them(
     assert store.champion(task).model == {"level": 5.0}
     value = REGISTRY.get_sample_value("opscast_model_error", {"task": task, "metric": "mae"})
     assert value == 5.0
+    trained_at = REGISTRY.get_sample_value(
+        "opscast_model_trained_timestamp_seconds", {"task": task}
+    )
+    assert trained_at == store.champion(task).info.created_at.timestamp()
 
 
 def test_an_operator_moving_the_alias_in_mlflow_is_noticed(
