@@ -345,5 +345,55 @@ def backtest_command(
         )
 
 
+anomaly_app = typer.Typer(help="Score metrics for anomalies.", no_args_is_help=True)
+app.add_typer(anomaly_app, name="anomaly")
+
+
+@anomaly_app.command("score")
+def anomaly_score_command(
+    input_path: Annotated[
+        Path,
+        typer.Option("--input", "-i", help="CSV: timestamp,value or long format unique_id,ds,y."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")],
+    detector: Annotated[
+        str,
+        typer.Option(
+            help="robust, isolation_forest, half_space_trees, ensemble or windowed_gaussian."
+        ),
+    ] = "robust",
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Flag scores at or above this [default: per detector]."
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Add the features that drove each flagged point.")
+    ] = True,
+) -> None:
+    """Add anomaly_score (causal, in [0, 1]) and is_anomaly to every row of a CSV."""
+    import pandas as pd
+
+    from opscast.anomaly.scoring import score_frame
+
+    if not input_path.is_file():
+        raise _fail(f"no such file: {input_path}")
+    try:
+        frame = pd.read_csv(input_path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(f"{input_path} is not a readable CSV: {exc}") from None
+    with _user_errors(), _steps(f"{detector} over {len(frame):,} points") as step:
+        scored = score_frame(
+            frame, detector=detector, threshold=threshold, explain=explain, on_series=step
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    scored.to_csv(output, index=False)
+    typer.echo(
+        f"wrote {len(scored):,} rows to {output}; {int(scored['is_anomaly'].sum()):,} flagged",
+        err=True,
+    )
+
+
 def main() -> None:
     app()

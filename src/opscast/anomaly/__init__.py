@@ -1,0 +1,1 @@
+"""Anomaly detection kernel: causal detectors, explanations, time to failure, NAB scoring."""
