@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TABLE_MODULES = ("opscast.series.tables", "opscast.jobs.tables")
+TABLE_MODULES = (
+    "opscast.series.tables",
+    "opscast.jobs.tables",
+    "opscast.streaming.tables",
+    "opscast.anomaly.tables",
+)
 
 
 def import_all_tables() -> None:

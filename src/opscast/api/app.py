@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
+from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
@@ -26,6 +27,8 @@ from opscast.jobs.router import router as jobs_router
 from opscast.jobs.runner import JobRunner
 from opscast.observability import configure_logging, get_logger
 from opscast.series.router import router as series_router
+from opscast.streaming.pipeline import StreamPipeline
+from opscast.streaming.router import router as streaming_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 
@@ -56,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stale_after=timedelta(seconds=settings.job_stale_seconds),
         )
         app.state.jobs = jobs
+        stream = StreamPipeline(settings, database)
+        app.state.stream = stream
+        await stream.start()
         if settings.run_jobs:
             jobs.start()
         log.info("started", database=database.dialect, version=__version__)
@@ -63,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             jobs.stop()
+            await stream.stop()
             database.dispose()
 
     app = FastAPI(
@@ -79,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(series_router)
     app.include_router(jobs_router)
+    app.include_router(streaming_router)
+    app.include_router(predictions_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

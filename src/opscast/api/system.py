@@ -35,8 +35,9 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
     responses={503: {"model": Health, "description": "a component is in error"}},
 )
 async def health(settings: SettingsDep, database: DatabaseDep, request: Request) -> JSONResponse:
+    connected = await request.app.state.stream.ping()
     report = await run_in_threadpool(
-        check_health, settings, database, __version__, request.app.state.jobs
+        check_health, settings, database, __version__, request.app.state.jobs, connected
     )
     return JSONResponse(
         report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503

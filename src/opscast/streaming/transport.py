@@ -29,6 +29,7 @@ because ``POST /collect`` stores before it publishes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,8 @@ log = get_logger(__name__)
 Message = dict[str, Any]
 Stage = Callable[[Message], Awaitable[None]]
 
+# FastStream logs every message at INFO; opscast logs what matters itself
+FASTSTREAM_LOG = logging.getLogger("opscast.faststream")
 JETSTREAM_NAME = "opscast"
 RABBIT_EXCHANGE = "opscast"
 SUPPORTED_SCHEMES = ("redis", "rediss", "nats", "amqp", "amqps", "kafka")
@@ -107,7 +110,9 @@ class InProcessTransport:
                         error=f"{type(exc).__name__}: {exc}",
                     )
                     if attempt == self.max_attempts:
-                        log.error("stream.dropped", topic=subscription.topic, group=subscription.group)
+                        log.error(
+                            "stream.dropped", topic=subscription.topic, group=subscription.group
+                        )
                     else:
                         await asyncio.sleep(self.retry_seconds * attempt)
             queue.task_done()
@@ -141,9 +146,7 @@ def consumer_name() -> str:
 class FastStreamTransport:
     """A FastStream broker; subscriber options differ per broker, the stages do not."""
 
-    def __init__(
-        self, url: str, *, redelivery_seconds: float = 30.0, namespace: str = ""
-    ) -> None:
+    def __init__(self, url: str, *, redelivery_seconds: float = 30.0, namespace: str = "") -> None:
         self.url = url
         self.namespace = namespace
         self.kind = urlsplit(url).scheme
@@ -160,18 +163,18 @@ class FastStreamTransport:
         if self.kind in {"redis", "rediss"}:
             from faststream.redis import RedisBroker
 
-            return RedisBroker(self.url, logger=None)
+            return RedisBroker(self.url, logger=FASTSTREAM_LOG)
         if self.kind == "nats":
             from faststream.nats import NatsBroker
 
-            return NatsBroker(self.url, logger=None)
+            return NatsBroker(self.url, logger=FASTSTREAM_LOG)
         if self.kind in {"amqp", "amqps"}:
             from faststream.rabbit import RabbitBroker
 
-            return RabbitBroker(self.url, logger=None)
+            return RabbitBroker(self.url, logger=FASTSTREAM_LOG)
         from faststream.kafka import KafkaBroker
 
-        return KafkaBroker(urlsplit(self.url).netloc, logger=None)
+        return KafkaBroker(urlsplit(self.url).netloc, logger=FASTSTREAM_LOG)
 
     def _jetstream(self) -> Any:
         from faststream.nats import JStream

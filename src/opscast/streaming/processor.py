@@ -1,0 +1,230 @@
+"""The stateful halves of the stream: rolling features, then scores and time to failure.
+
+Both keep a bounded tail per series (``host:metric``) and hand batches to the anomaly
+kernel, vectorized per series: ``rolling_features`` for the processor, ``StreamScorer``
+(the kernel's default detector), ``contributions`` and ``time_to_failure`` for the
+predictor. A series seen for the first time is warmed up from stored history (the
+``history`` callable) so a restarted process scores exactly as one that never stopped.
+Points at or before the newest point already handled are skipped, which makes a
+redelivered batch a no-op here as well.
+
+No broker or SQL code: the pipeline passes frames in and messages out.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from opscast.anomaly.detectors import Detector, make_detector
+from opscast.anomaly.explain import contributions, describe
+from opscast.anomaly.features import FEATURE_NAMES, FloatArray, rolling_features
+from opscast.anomaly.stream import StreamScorer
+from opscast.anomaly.time_to_failure import time_to_failure, warning
+
+History = Callable[[str, datetime, int], tuple[list[datetime], list[float]]]
+"""(unique_id, before, limit) -> the stored (ds, y) just before ``before``."""
+
+FEATURE_WINDOW = 30
+EXPLAIN_BASELINE = 2000
+TTF_LOOKBACK = 120
+PERCENT_LIMITS = {"cpu_pct": 100.0, "memory_pct": 100.0, "disk_pct": 100.0}
+
+
+def no_history(
+    _unique_id: str, _before: datetime, _limit: int
+) -> tuple[list[datetime], list[float]]:
+    return [], []
+
+
+def capacity_limit(metric: str, labels: dict[str, str]) -> float | None:
+    """The hard limit of a capacity metric: a ``limit`` label, or 100 for percentages."""
+    raw = labels.get("limit")
+    if raw is not None:
+        try:
+            limit = float(raw)
+        except ValueError:
+            return None
+        return limit if np.isfinite(limit) else None
+    return PERCENT_LIMITS.get(metric)
+
+
+@dataclass
+class Tail:
+    """The newest points of one series, enough for every window that looks back."""
+
+    size: int
+    ds: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="datetime64[ns]"))
+    y: FloatArray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def last(self) -> np.datetime64 | None:
+        return self.ds[-1] if len(self.ds) else None
+
+    def extend(self, ds: np.ndarray, y: FloatArray) -> None:
+        self.ds = np.concatenate((self.ds, ds))[-self.size :]
+        self.y = np.concatenate((self.y, y))[-self.size :]
+
+
+def _series_batches(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {str(uid): group for uid, group in frame.groupby("unique_id", sort=False)}
+
+
+def _fresh(tail: Tail, group: pd.DataFrame) -> pd.DataFrame:
+    """Points newer than everything handled before, in time order."""
+    ordered = group.sort_values("ds", kind="stable")
+    if tail.last is None:
+        return ordered
+    return ordered[ordered["ds"].to_numpy() > tail.last]
+
+
+class FeatureProcessor:
+    """Rolling mean, std, slope, z-score and rate of change of each new point."""
+
+    def __init__(self, history: History = no_history, window: int = FEATURE_WINDOW) -> None:
+        self.history = history
+        self.window = window
+        self._tails: dict[str, Tail] = {}
+        self._lock = threading.Lock()
+
+    def _tail(self, unique_id: str, first: datetime) -> Tail:
+        tail = self._tails.get(unique_id)
+        if tail is None:
+            ds, y = self.history(unique_id, first, self.window)
+            tail = Tail(self.window)
+            tail.extend(np.asarray(ds, dtype="datetime64[ns]"), np.asarray(y, dtype=np.float64))
+            self._tails[unique_id] = tail
+        return tail
+
+    def process(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (unique_id, host, metric, ds, y, labels) with one column per feature."""
+        out = []
+        with self._lock:
+            for uid, group in _series_batches(frame).items():
+                tail = self._tail(uid, group["ds"].min().to_pydatetime())
+                fresh = _fresh(tail, group)
+                if fresh.empty:
+                    continue
+                y = fresh["y"].to_numpy(dtype=np.float64)
+                features = rolling_features(np.concatenate((tail.y, y)), self.window)[-len(y) :]
+                out.append(fresh.assign(**dict(zip(FEATURE_NAMES, features.T, strict=True))))
+                tail.extend(fresh["ds"].to_numpy(dtype="datetime64[ns]"), y)
+        if not out:
+            return frame.iloc[0:0].assign(**dict.fromkeys(FEATURE_NAMES, 0.0))
+        return pd.concat(out, ignore_index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEstimate:
+    host: str
+    metric: str
+    as_of: datetime
+    level: float
+    limit: float
+    rate_per_hour: float
+    failure_at: datetime
+    eta_hours: float
+    earliest_hours: float
+    latest_hours: float | None
+    sentence: str
+    action: str
+
+    def message(self) -> dict[str, Any]:
+        return {
+            **{name: getattr(self, name) for name in self.__slots__},
+            "as_of": self.as_of.isoformat(),
+            "failure_at": self.failure_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Scores of the new points (``score``, ``is_anomaly``, ``explanation`` columns added)
+    and, per capacity series, the time-to-failure estimate or None when none is in sight."""
+
+    points: pd.DataFrame
+    failures: dict[tuple[str, str], FailureEstimate | None]
+
+
+class Predictor:
+    """Anomaly scores with explanations, and time to failure of capacity metrics."""
+
+    def __init__(self, detector: str = "robust", history: History = no_history) -> None:
+        self.detector_name = detector
+        probe = self._new_detector()
+        self.threshold = probe.threshold
+        self.context = probe.context
+        self.history = history
+        self._scorers: dict[str, StreamScorer] = {}
+        self._tails: dict[str, Tail] = {}
+        self._lock = threading.Lock()
+
+    def _new_detector(self) -> Detector:
+        return make_detector(self.detector_name)
+
+    def _state(self, unique_id: str, first: datetime) -> tuple[StreamScorer, Tail]:
+        scorer = self._scorers.get(unique_id)
+        if scorer is None:
+            ds, y = self.history(unique_id, first, self.context)
+            values = np.asarray(y, dtype=np.float64)
+            scorer = StreamScorer(self._new_detector().fit(values))
+            scorer.update(values)
+            tail = Tail(EXPLAIN_BASELINE + FEATURE_WINDOW)
+            tail.extend(np.asarray(ds, dtype="datetime64[ns]"), values)
+            self._scorers[unique_id], self._tails[unique_id] = scorer, tail
+        return scorer, self._tails[unique_id]
+
+    def predict(self, frame: pd.DataFrame) -> Scored:
+        """Score the new points of ``frame`` (unique_id, host, metric, ds, y, labels)."""
+        out = []
+        failures: dict[tuple[str, str], FailureEstimate | None] = {}
+        with self._lock:
+            for uid, group in _series_batches(frame).items():
+                scorer, tail = self._state(uid, group["ds"].min().to_pydatetime())
+                fresh = _fresh(tail, group)
+                if fresh.empty:
+                    continue
+                y = fresh["y"].to_numpy(dtype=np.float64)
+                scores = scorer.update(y)
+                flagged = scores >= self.threshold
+                explanation = np.full(len(y), None, dtype=object)
+                if flagged.any():
+                    shares = contributions(np.concatenate((tail.y, y)))[-len(y) :]
+                    explanation[flagged] = [json.loads(text) for text in describe(shares[flagged])]
+                tail.extend(fresh["ds"].to_numpy(dtype="datetime64[ns]"), y)
+                out.append(fresh.assign(score=scores, is_anomaly=flagged, explanation=explanation))
+                host, metric = str(fresh["host"].iloc[0]), str(fresh["metric"].iloc[0])
+                limit = capacity_limit(metric, fresh["labels"].iloc[-1])
+                if limit is not None:
+                    failures[(host, metric)] = self._failure(host, metric, tail, limit)
+        points = pd.concat(out, ignore_index=True) if out else frame.iloc[0:0]
+        return Scored(points, failures)
+
+    @staticmethod
+    def _failure(host: str, metric: str, tail: Tail, limit: float) -> FailureEstimate | None:
+        ttf = time_to_failure(tail.ds[-TTF_LOOKBACK:], tail.y[-TTF_LOOKBACK:], limit)
+        if ttf is None:
+            return None
+        advice = warning(host, metric, ttf)
+        hour = pd.Timedelta(hours=1)
+        return FailureEstimate(
+            host=host,
+            metric=metric,
+            as_of=ttf.now.floor("us").to_pydatetime(),
+            level=ttf.level,
+            limit=ttf.limit,
+            rate_per_hour=ttf.rate_per_hour,
+            failure_at=ttf.failure_at.floor("us").to_pydatetime(),
+            eta_hours=ttf.eta / hour,
+            earliest_hours=ttf.earliest / hour,
+            latest_hours=None if ttf.latest is None else ttf.latest / hour,
+            sentence=advice.sentence,
+            action=advice.action,
+        )
