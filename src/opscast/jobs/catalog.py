@@ -11,5 +11,6 @@ from opscast.jobs.runner import Handler
 
 
 def job_handlers(settings: Settings) -> dict[str, Handler]:
-    del settings  # handlers that need settings (data dir, model store) read them here
-    return {}
+    from opscast.streaming import prometheus_pull
+
+    return {prometheus_pull.KIND: prometheus_pull.prometheus_pull_job(settings)}

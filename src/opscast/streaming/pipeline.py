@@ -45,6 +45,11 @@ from opscast.streaming.transport import Message, Stage, Subscription, Transport,
 log = get_logger(__name__)
 
 RECONNECT_SECONDS = 5.0
+HANDOVER_TIMEOUT_SECONDS = 30.0
+
+RUNNING: list[StreamPipeline] = []
+"""Pipelines started in this process. Jobs run in the runner's thread with no handle on
+the app; this is how a pull job in the server process reaches the in-memory broker."""
 
 
 def new_batch_id() -> str:
@@ -71,6 +76,7 @@ class StreamPipeline:
         self.error: str | None = None
         self.connected = False
         self._reconnect: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.subscribe(SYSTEM_METRICS, "store", self.store_stage)
         self.subscribe(SYSTEM_METRICS, "process", self.process_stage)
         self.subscribe(PROCESSED_METRICS, "predict", self.predict_stage)
@@ -85,6 +91,8 @@ class StreamPipeline:
 
     async def start(self) -> None:
         """Connect; a broker that is down is retried in the background, never fatal."""
+        self._loop = asyncio.get_running_loop()
+        RUNNING.append(self)
         try:
             await self.transport.start()
         except Exception as exc:  # any client error: keep serving, report it in /health
@@ -108,7 +116,13 @@ class StreamPipeline:
             self.connected, self.error = True, None
             log.info("stream.started", broker=self.kind)
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
     async def stop(self) -> None:
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self._reconnect is not None:
             self._reconnect.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,11 +153,7 @@ class StreamPipeline:
     # -- entry points -------------------------------------------------------------
 
     def store(self, batch: MetricBatch) -> StoredBatch:
-        """Store a batch in its own unit of work (committed on return)."""
-        with self.database.session() as session:
-            stored = service.store_batch(session, batch)
-        INGESTED_POINTS.inc(stored.points_written + stored.log_events_counted)
-        return stored
+        return store_batch(self.database, batch)
 
     async def publish_batch(self, batch: MetricBatch) -> bool:
         """Hand a stored batch to the processor; False (and logged) if the broker refused."""
@@ -298,6 +308,48 @@ class StreamPipeline:
                     **estimate.message(),
                     "message": estimate.sentence,
                 }
+
+
+def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:
+    """Store a batch in its own unit of work, committed on return (then it may be acked)."""
+    with database.session() as session:
+        stored = service.store_batch(session, batch)
+    INGESTED_POINTS.inc(stored.points_written + stored.log_events_counted)
+    return stored
+
+
+def publish_from_worker(settings: Settings, batch: MetricBatch) -> bool:
+    """Publish a stored batch from a job thread; False when nothing could take it.
+
+    A pipeline running in this process (the server's) is used as it is; otherwise a
+    configured broker is connected for this one message. A worker process without a
+    broker URL has no stream to feed: the points are stored and scoring waits.
+    """
+    for pipeline in reversed(RUNNING):
+        if pipeline.loop is not None and pipeline.connected:
+            future = asyncio.run_coroutine_threadsafe(pipeline.publish_batch(batch), pipeline.loop)
+            return future.result(timeout=HANDOVER_TIMEOUT_SECONDS)
+    if not settings.broker_url:
+        return False
+    return asyncio.run(_publish_once(settings, batch))
+
+
+async def _publish_once(settings: Settings, batch: MetricBatch) -> bool:
+    transport = build_transport(
+        settings.broker_url,
+        redelivery_seconds=settings.stream_redelivery_seconds,
+        namespace=settings.stream_namespace,
+    )
+    try:
+        await transport.start()
+        await transport.publish(SYSTEM_METRICS, batch.model_dump(mode="json"))
+    except Exception as exc:  # reported in the job result; the points are stored
+        log.error("stream.publish_failed", broker=transport.kind, error=str(exc))
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await transport.stop()
+    return True
 
 
 def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:

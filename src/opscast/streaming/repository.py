@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from opscast.streaming.tables import IngestBatch
@@ -33,8 +32,7 @@ class IngestRepository:
         statement = insert.values(
             batch_id=batch_id, source=source, points=points, log_events=log_events, stored_at=at
         ).on_conflict_do_nothing(index_elements=[IngestBatch.batch_id])
-        result = cast(CursorResult[Any], self.session.execute(statement))
-        return bool(result.rowcount)
+        return self.session.scalar(statement.returning(IngestBatch.batch_id)) is not None
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(IngestBatch)) or 0
