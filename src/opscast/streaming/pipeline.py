@@ -198,10 +198,14 @@ class StreamPipeline:
             }
             for _, group in processed.groupby("unique_id", sort=False)
         ]
-        await self.transport.publish(
-            PROCESSED_METRICS,
-            {"batch_id": batch.batch_id, "sent_at": batch.sent_at, "series": series},
-        )
+        try:
+            await self.transport.publish(
+                PROCESSED_METRICS,
+                {"batch_id": batch.batch_id, "sent_at": batch.sent_at, "series": series},
+            )
+        except Exception:
+            self.features.forget(processed["unique_id"].unique())
+            raise
 
     async def predict_stage(self, message: Message) -> None:
         try:
@@ -234,6 +238,14 @@ class StreamPipeline:
 
     def _predict_and_store(self, frame: pd.DataFrame) -> Scored:
         scored = self.predictor.predict(frame)
+        try:
+            self._record(scored)
+        except Exception:
+            self.predictor.forget(frame["unique_id"].unique())
+            raise
+        return scored
+
+    def _record(self, scored: Scored) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
         rows = [
             {**point, "detector": self.predictor.detector_name, "detected_at": now}
@@ -246,7 +258,6 @@ class StreamPipeline:
         with self.database.session() as session:
             predictions.record_predictions(session, rows, failures)
         ANOMALIES.inc(len(rows))
-        return scored
 
     def _predictions_message(self, message: Message, scored: Scored) -> Message:
         points = scored.points

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,6 +103,12 @@ class FeatureProcessor:
             self._tails[unique_id] = tail
         return tail
 
+    def forget(self, unique_ids: Iterable[str]) -> None:
+        """Drop state whose output was not delivered; it is rebuilt from stored history."""
+        with self._lock:
+            for uid in unique_ids:
+                self._tails.pop(uid, None)
+
     def process(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` (unique_id, host, metric, ds, y, labels) with one column per feature."""
         out = []
@@ -180,6 +186,13 @@ class Predictor:
             tail.extend(np.asarray(ds, dtype="datetime64[ns]"), values)
             self._scorers[unique_id], self._tails[unique_id] = scorer, tail
         return scorer, self._tails[unique_id]
+
+    def forget(self, unique_ids: Iterable[str]) -> None:
+        """Drop state whose predictions were not stored; it is rebuilt from stored history."""
+        with self._lock:
+            for uid in unique_ids:
+                self._scorers.pop(uid, None)
+                self._tails.pop(uid, None)
 
     def predict(self, frame: pd.DataFrame) -> Scored:
         """Score the new points of ``frame`` (unique_id, host, metric, ds, y, labels)."""

@@ -139,6 +139,15 @@ class InProcessTransport:
         return True
 
 
+def _one_argument(stage: Stage) -> Stage:
+    """FastStream reads a handler's signature to decode messages: give it exactly one dict."""
+
+    async def handle(message: dict[str, Any]) -> None:
+        await stage(message)
+
+    return handle
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -200,6 +209,7 @@ class FastStreamTransport:
         from faststream import AckPolicy
 
         ack = AckPolicy.NACK_ON_ERROR
+        stage = _one_argument(subscription.stage)
         group = f"{self.namespace or 'opscast'}-{subscription.group}"
         topic = self._topic(subscription.topic)
         if self.kind in {"redis", "rediss"}:
@@ -209,7 +219,7 @@ class FastStreamTransport:
             self.broker.subscriber(
                 stream=StreamSub(topic, group=group, consumer=name),
                 ack_policy=ack,
-            )(subscription.stage)
+            )(stage)
             # entries a failed stage or a dead process left pending come back after a while
             self.broker.subscriber(
                 stream=StreamSub(
@@ -219,33 +229,37 @@ class FastStreamTransport:
                     min_idle_time=int(self.redelivery_seconds * 1000),
                 ),
                 ack_policy=ack,
-            )(subscription.stage)
+            )(stage)
         elif self.kind == "nats":
             from faststream.nats import ConsumerConfig, PullSub
 
+            # a fetched batch is handled concurrently: fetch one at a time to keep order
             self.broker.subscriber(
                 topic,
                 stream=self._jetstream(),
-                durable=group,
-                pull_sub=PullSub(batch_size=16, timeout=1.0),
+                durable=f"{group}-{subscription.topic}",
+                pull_sub=PullSub(batch_size=1, timeout=1.0),
                 config=ConsumerConfig(ack_wait=self.redelivery_seconds),
                 ack_policy=ack,
-            )(subscription.stage)
+            )(stage)
         elif self.kind in {"amqp", "amqps"}:
-            from faststream.rabbit import RabbitQueue
+            from faststream.rabbit import Channel, RabbitQueue
 
+            # aio-pika runs each delivery as its own task: one unacked message per stage
+            # keeps a series' batches in order, as the stateful stages need
             self.broker.subscriber(
                 RabbitQueue(f"{group}.{topic}", durable=True, routing_key=topic),
                 self._exchange(),
+                channel=Channel(prefetch_count=1),
                 ack_policy=ack,
-            )(subscription.stage)
+            )(stage)
         else:
             self.broker.subscriber(
                 topic,
                 group_id=group,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.ACK,
-            )(subscription.stage)
+            )(stage)
 
     async def start(self) -> None:
         await self.broker.start()
