@@ -177,16 +177,20 @@ def worker(
     database.dispose()
 
 
-def _read_series(path: Path) -> pd.DataFrame:
-    """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
+def _read_csv(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     if not path.is_file():
         raise _fail(f"no such file: {path}")
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail(f"{path} is not a readable CSV: {exc}") from None
+
+
+def _read_series(path: Path) -> pd.DataFrame:
+    """A long-format CSV (``unique_id``, ``ds``, ``y``); one unnamed series is allowed."""
+    frame = _read_csv(path)
     if "unique_id" not in frame.columns and {"ds", "y"} <= set(frame.columns):
         frame.insert(0, "unique_id", path.stem)
     return frame
@@ -373,16 +377,9 @@ def anomaly_score_command(
     ] = True,
 ) -> None:
     """Add anomaly_score (causal, in [0, 1]) and is_anomaly to every row of a CSV."""
-    import pandas as pd
-
     from opscast.anomaly.scoring import score_frame
 
-    if not input_path.is_file():
-        raise _fail(f"no such file: {input_path}")
-    try:
-        frame = pd.read_csv(input_path)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _fail(f"{input_path} is not a readable CSV: {exc}") from None
+    frame = _read_csv(input_path)
     with _user_errors(), _steps(f"{detector} over {len(frame):,} points") as step:
         scored = score_frame(
             frame, detector=detector, threshold=threshold, explain=explain, on_series=step

@@ -4,7 +4,9 @@ Detectors are vectorized over a batch; a stream hands them small batches. Keepin
 last ``detector.context`` points and scoring them together with each new batch gives
 every new point the same trailing windows it would have had in one long batch, so
 live scores, backfills and benchmarks agree to the last bit while memory stays
-bounded. Detectors that learn (the Isolation Forest) are fitted on history first.
+bounded. Detectors that learn (the Isolation Forest) are fitted on history first. The
+windowed Gaussian baseline slides in steps counted from the series start, so it is
+scored in one batch (the benchmark does so) rather than streamed.
 """
 
 from __future__ import annotations

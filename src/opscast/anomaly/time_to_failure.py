@@ -1,13 +1,13 @@
 """When will a capacity metric hit its limit, with an interval, and what to do about it.
 
-A leak, a filling disk or a saturating pool is a trend towards a hard limit. A robust
-trend (Theil-Sen: the median of pairwise slopes, unmoved by spikes and restarts inside
-the lookback) is fitted to the recent points; the crossing time follows from the level
-at the last point and the slope, and the slope's confidence interval turns into the
-time interval. Precursor ramps tend to steepen (they accelerate as a pool saturates),
-so the interval is also widened on the early side by the slope fitted to the newest
-half of the lookback. The sentence and the recommended action come from a playbook
-kept as data (``playbook.toml``) so operators can edit it without touching code.
+A leak, a filling disk or a saturating pool is a trend towards a hard limit. A
+quadratic fitted to the recent points gives today's level, slope and acceleration; the
+straight line at today's slope and the parabola keeping today's acceleration bracket
+the crossing of a ramp that steepens at a slowing rate, and Theil-Sen's slope
+confidence bounds (the median of pairwise slopes, unmoved by spikes) widen the interval
+for noise and decide whether there is a trend at all. The sentence and the recommended
+action come from a playbook kept as data (``playbook.toml``) so operators can edit it
+without touching code.
 """
 
 from __future__ import annotations
@@ -56,17 +56,16 @@ class Warning:
 
 
 def _crossing(headroom: float, slope: float, curvature: float) -> float:
-    """Hours until level + slope t + curvature t^2 / 2 reaches the limit (inf: never)."""
-    if curvature > 0:
-        return (-slope + math.sqrt(slope * slope + 2.0 * curvature * headroom)) / curvature
-    if slope <= 0:
-        return math.inf
-    if curvature == 0:
-        return headroom / slope
+    """Hours until level + slope t + curvature t^2 / 2 reaches the limit (inf: never).
+
+    The root is written as 2h / (s + sqrt(s^2 + 2ch)), which stays exact when the
+    curvature is tiny, where the textbook form cancels catastrophically.
+    """
     discriminant = slope * slope + 2.0 * curvature * headroom
     if discriminant < 0:
         return math.inf
-    return (-slope + math.sqrt(discriminant)) / curvature
+    denominator = slope + math.sqrt(discriminant)
+    return 2.0 * headroom / denominator if denominator > 0 else math.inf
 
 
 def time_to_failure(
@@ -77,7 +76,14 @@ def time_to_failure(
     lookback: int = 120,
     confidence: float = 0.9,
 ) -> TimeToFailure | None:
-    """Forecast of when ``values`` reaches ``limit``, or None when it is not heading there."""
+    """Forecast of when ``values`` reaches ``limit``, or None when it is not heading there.
+
+    The interval runs from the earliest to the latest of three crossings: the straight
+    line at today's slope, the parabola that keeps today's acceleration, and the slope
+    confidence bounds of Theil-Sen. A ramp that steepens at a slowing rate (a leak, a
+    saturating pool) crosses between the first two. ``latest`` is None when the
+    parabola bends away from the limit before reaching it.
+    """
     from scipy.stats import theilslopes
 
     stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(ds)))
@@ -95,13 +101,13 @@ def time_to_failure(
         zero = pd.Timedelta(0)
         return TimeToFailure(stamps[-1], float(level), limit, float(slope), zero, zero, zero)
     _, _, low_slope, high_slope = theilslopes(y, hours, alpha=confidence)
+    if low_slope <= 0:
+        return None  # no trend we can tell from noise: nothing to warn about
     straight = _crossing(headroom, float(slope), 0.0)
     bending = _crossing(headroom, float(slope), curvature)
     steepest = max(float(slope), float(high_slope))
     earliest = min(straight, bending, headroom / steepest if steepest > 0 else math.inf)
-    latest = max(straight, bending, headroom / low_slope if low_slope > 0 else math.inf)
-    if math.isinf(earliest):
-        return None
+    latest = max(straight, bending, headroom / low_slope)
     eta = math.sqrt(straight * bending) if math.isfinite(latest) else earliest
     return TimeToFailure(
         now=stamps[-1],
