@@ -222,7 +222,12 @@ class Predictor:
 
     @staticmethod
     def _failure(host: str, metric: str, tail: Tail, limit: float) -> FailureEstimate | None:
-        ttf = time_to_failure(tail.ds[-TTF_LOOKBACK:], tail.y[-TTF_LOOKBACK:], limit)
+        try:
+            ttf = time_to_failure(tail.ds[-TTF_LOOKBACK:], tail.y[-TTF_LOOKBACK:], limit)
+        except (OverflowError, pd.errors.OutOfBoundsTimedelta):
+            # a trend flat to rounding error puts the crossing beyond any representable
+            # time: no failure is in sight
+            return None
         if ttf is None:
             return None
         advice = warning(host, metric, ttf)

@@ -115,9 +115,12 @@ def store_batch(
         )
     created = written = 0
     if batch.points:
-        frame = points_frame(batch.points).drop_duplicates(["unique_id", "ds"], keep="last")
-        first = frame.drop_duplicates("unique_id")
-        labels = dict(zip(first["unique_id"].astype(str), first["labels"], strict=True))
+        frame = points_frame(batch.points)
+        labels: dict[str, dict[str, str]] = {}
+        for uid, point_labels in zip(frame["unique_id"], frame["labels"], strict=True):
+            labels.setdefault(str(uid), {}).update(point_labels)
+        # a stream message may repeat a point (a producer's retry): the later value wins
+        frame = frame.drop_duplicates(["unique_id", "ds"], keep="last")
         result = series_service.ingest_frame(
             session,
             frame[["unique_id", "ds", "y"]],

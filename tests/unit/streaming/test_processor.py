@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 import numpy as np
@@ -33,7 +34,7 @@ def frame(values: np.ndarray, offset: int = 0, host: str = "h", metric: str = "m
 
 def split(values: np.ndarray, cuts: list[int]) -> list[pd.DataFrame]:
     bounds = [0, *sorted({c for c in cuts if 0 < c < len(values)}), len(values)]
-    return [frame(values[a:b], offset=a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [frame(values[a:b], offset=a) for a, b in itertools.pairwise(bounds)]
 
 
 series_values = st.lists(
@@ -43,7 +44,9 @@ series_values = st.lists(
 
 @settings(max_examples=40, deadline=None)
 @given(values=series_values, cuts=st.lists(st.integers(0, 120), max_size=6))
-def test_features_in_batches_equal_features_of_the_whole(values: np.ndarray, cuts: list[int]) -> None:
+def test_features_in_batches_equal_features_of_the_whole(
+    values: np.ndarray, cuts: list[int]
+) -> None:
     processor = FeatureProcessor(window=10)
     parts = [processor.process(part) for part in split(values, cuts)]
     got = pd.concat(parts)[list(FEATURE_NAMES)].to_numpy()
