@@ -29,6 +29,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -84,31 +85,28 @@ def river_rate(frame: pd.DataFrame) -> float:
     from river import anomaly, stats, utils
 
     window = 30
-    state: dict[str, tuple[object, ...]] = {}
+    state: dict[str, tuple[Any, Any, Any, list[float]]] = {}
     started = time.perf_counter()
     for uid, y in zip(frame["unique_id"], frame["y"], strict=True):
         if uid not in state:
             state[uid] = (
-                utils.Rolling(stats.Mean(), window),
-                utils.Rolling(stats.Var(), window),
-                utils.Rolling(stats.Max(), window),
-                utils.Rolling(stats.Min(), window),
+                utils.Rolling(stats.Mean, window_size=window),
+                utils.Rolling(stats.Var, window_size=window, ddof=0),
                 anomaly.HalfSpaceTrees(seed=0),
-                [0.0],
+                [float(y)],
             )
-        mean, var, high, low, trees, last = state[uid]
-        for stat in (mean, var, high, low):
-            stat.update(y)  # type: ignore[attr-defined]
+        mean, var, trees, last = state[uid]
+        mean.update(y)
+        var.update(y)
         features = {
-            "mean": mean.get(),  # type: ignore[attr-defined]
-            "std": var.get() ** 0.5,  # type: ignore[attr-defined]
-            "range": high.get() - low.get(),  # type: ignore[attr-defined]
-            "change": y - last[0],  # type: ignore[index]
+            "mean": mean.get(),
+            "std": var.get() ** 0.5,
+            "change": y - last[0],
             "value": y,
         }
-        last[0] = y  # type: ignore[index]
-        trees.score_one(features)  # type: ignore[attr-defined]
-        trees.learn_one(features)  # type: ignore[attr-defined]
+        last[0] = y
+        trees.score_one(features)
+        trees.learn_one(features)
     return len(frame) / (time.perf_counter() - started)
 
 

@@ -73,16 +73,47 @@ class Tail:
         self.y = np.concatenate((self.y, y))[-self.size :]
 
 
-def _series_batches(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {str(uid): group for uid, group in frame.groupby("unique_id", sort=False)}
+@dataclass(frozen=True, slots=True)
+class SeriesSlices:
+    """A batch in (unique_id, ds) order and the row range of each series in it.
 
+    One sort per batch, then every series is a slice of the same numpy arrays: no
+    per-series frames, which cost more than the features themselves on small batches.
+    """
 
-def _fresh(tail: Tail, group: pd.DataFrame) -> pd.DataFrame:
-    """Points newer than everything handled before, in time order."""
-    ordered = group.sort_values("ds", kind="stable")
-    if tail.last is None:
-        return ordered
-    return ordered[ordered["ds"].to_numpy() > tail.last]
+    frame: pd.DataFrame
+    ds: np.ndarray
+    y: FloatArray
+    bounds: list[tuple[str, int, int]]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> SeriesSlices:
+        ordered = (
+            frame.sort_values(["unique_id", "ds"], kind="stable")
+            .drop_duplicates(["unique_id", "ds"], keep="last")
+            .reset_index(drop=True)
+        )
+        uids = ordered["unique_id"].to_numpy()
+        starts: list[int] = (
+            np.flatnonzero(np.r_[True, uids[1:] != uids[:-1]]).tolist() if len(uids) else []
+        )
+        ends = [*starts[1:], len(uids)]
+        return cls(
+            ordered,
+            ordered["ds"].to_numpy(dtype="datetime64[ns]"),
+            ordered["y"].to_numpy(dtype=np.float64),
+            [(str(uids[a]), a, b) for a, b in zip(starts, ends, strict=True)],
+        )
+
+    def first_new(self, tail: Tail, start: int, end: int) -> int:
+        """Row where the points newer than everything ``tail`` has seen begin."""
+        if tail.last is None:
+            return start
+        return start + int(np.searchsorted(self.ds[start:end], tail.last, side="right"))
+
+    def when(self, row: int) -> datetime:
+        stamp: datetime = pd.Timestamp(self.ds[row]).to_pydatetime()
+        return stamp
 
 
 class FeatureProcessor:
@@ -111,20 +142,22 @@ class FeatureProcessor:
 
     def process(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` (unique_id, host, metric, ds, y, labels) with one column per feature."""
-        out = []
+        batch = SeriesSlices.of(frame)
+        features = np.zeros((len(batch.y), len(FEATURE_NAMES)))
+        fresh = np.zeros(len(batch.y), dtype=bool)
         with self._lock:
-            for uid, group in _series_batches(frame).items():
-                tail = self._tail(uid, group["ds"].min().to_pydatetime())
-                fresh = _fresh(tail, group)
-                if fresh.empty:
+            for uid, start, end in batch.bounds:
+                tail = self._tail(uid, batch.when(start))
+                first = batch.first_new(tail, start, end)
+                if first == end:
                     continue
-                y = fresh["y"].to_numpy(dtype=np.float64)
-                features = rolling_features(np.concatenate((tail.y, y)), self.window)[-len(y) :]
-                out.append(fresh.assign(**dict(zip(FEATURE_NAMES, features.T, strict=True))))
-                tail.extend(fresh["ds"].to_numpy(dtype="datetime64[ns]"), y)
-        if not out:
-            return frame.iloc[0:0].assign(**dict.fromkeys(FEATURE_NAMES, 0.0))
-        return pd.concat(out, ignore_index=True)
+                y = batch.y[first:end]
+                joined = np.concatenate((tail.y, y))
+                features[first:end] = rolling_features(joined, self.window)[-len(y) :]
+                fresh[first:end] = True
+                tail.extend(batch.ds[first:end], y)
+        out = batch.frame.assign(**dict(zip(FEATURE_NAMES, features.T, strict=True)))
+        return out[fresh].reset_index(drop=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,29 +229,36 @@ class Predictor:
 
     def predict(self, frame: pd.DataFrame) -> Scored:
         """Score the new points of ``frame`` (unique_id, host, metric, ds, y, labels)."""
-        out = []
+        batch = SeriesSlices.of(frame)
+        n = len(batch.y)
+        scores = np.zeros(n)
+        explanation = np.full(n, None, dtype=object)
+        fresh = np.zeros(n, dtype=bool)
         failures: dict[tuple[str, str], FailureEstimate | None] = {}
+        hosts, metrics, labels = (batch.frame[c].to_numpy() for c in ("host", "metric", "labels"))
         with self._lock:
-            for uid, group in _series_batches(frame).items():
-                scorer, tail = self._state(uid, group["ds"].min().to_pydatetime())
-                fresh = _fresh(tail, group)
-                if fresh.empty:
+            for uid, start, end in batch.bounds:
+                scorer, tail = self._state(uid, batch.when(start))
+                first = batch.first_new(tail, start, end)
+                if first == end:
                     continue
-                y = fresh["y"].to_numpy(dtype=np.float64)
-                scores = scorer.update(y)
-                flagged = scores >= self.threshold
-                explanation = np.full(len(y), None, dtype=object)
+                y = batch.y[first:end]
+                scores[first:end] = scorer.update(y)
+                flagged = scores[first:end] >= self.threshold
                 if flagged.any():
                     shares = contributions(np.concatenate((tail.y, y)))[-len(y) :]
-                    explanation[flagged] = [json.loads(text) for text in describe(shares[flagged])]
-                tail.extend(fresh["ds"].to_numpy(dtype="datetime64[ns]"), y)
-                out.append(fresh.assign(score=scores, is_anomaly=flagged, explanation=explanation))
-                host, metric = str(fresh["host"].iloc[0]), str(fresh["metric"].iloc[0])
-                limit = capacity_limit(metric, fresh["labels"].iloc[-1])
+                    rows = np.flatnonzero(flagged) + first
+                    explanation[rows] = [json.loads(text) for text in describe(shares[flagged])]
+                fresh[first:end] = True
+                tail.extend(batch.ds[first:end], y)
+                host, metric = str(hosts[start]), str(metrics[start])
+                limit = capacity_limit(metric, labels[end - 1])
                 if limit is not None:
                     failures[(host, metric)] = self._failure(host, metric, tail, limit)
-        points = pd.concat(out, ignore_index=True) if out else frame.iloc[0:0]
-        return Scored(points, failures)
+        out = batch.frame.assign(
+            score=scores, is_anomaly=scores >= self.threshold, explanation=explanation
+        )
+        return Scored(out[fresh].reset_index(drop=True), failures)
 
     @staticmethod
     def _failure(host: str, metric: str, tail: Tail, limit: float) -> FailureEstimate | None:
