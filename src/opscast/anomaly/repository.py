@@ -7,26 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from opscast.anomaly.tables import Anomaly, FailureForecast
+from opscast.db import dialect_insert
 
 
 class PredictionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _insert(self, table: type[Anomaly] | type[FailureForecast]) -> Any:
-        if self.session.get_bind().dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
     def upsert_anomalies(self, rows: Sequence[dict[str, Any]]) -> None:
         """One row per (host, metric, ds): a rescored point replaces its earlier row."""
         if not rows:
             return
-        statement = self._insert(Anomaly)
+        statement = dialect_insert(self.session, Anomaly)
         statement = statement.on_conflict_do_update(
             index_elements=[Anomaly.host, Anomaly.metric, Anomaly.ds],
             set_={
@@ -39,7 +34,7 @@ class PredictionRepository:
     def upsert_forecasts(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        statement = self._insert(FailureForecast)
+        statement = dialect_insert(self.session, FailureForecast)
         statement = statement.on_conflict_do_update(
             index_elements=[FailureForecast.host, FailureForecast.metric],
             set_={

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from opscast.db import dialect_insert
 from opscast.series.tables import Series, SeriesPoint
 
 POINTS_PER_STATEMENT = 5_000
@@ -33,11 +32,6 @@ class SeriesStats:
 class SeriesRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def _insert(self, table: type[Series] | type[SeriesPoint]) -> Any:
-        if self.session.get_bind().dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
 
     def get(self, unique_id: str) -> Series | None:
         return self.session.scalar(select(Series).where(Series.unique_id == unique_id))
@@ -91,7 +85,7 @@ class SeriesRepository:
         *,
         add: bool,
     ) -> int:
-        statement = self._insert(SeriesPoint)
+        statement = dialect_insert(self.session, SeriesPoint)
         statement = statement.on_conflict_do_update(
             index_elements=[SeriesPoint.series_id, SeriesPoint.ds],
             set_={"y": SeriesPoint.y + statement.excluded.y if add else statement.excluded.y},

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from opscast.db import dialect_insert
 from opscast.streaming.tables import IngestBatch
 
 
@@ -24,14 +23,13 @@ class IngestRepository:
         On PostgreSQL a concurrent claim of the same id waits for the first transaction
         and then does nothing, so two consumers never both store one batch.
         """
-        insert: Any = (
-            postgresql.insert(IngestBatch)
-            if self.session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert(IngestBatch)
+        statement = (
+            dialect_insert(self.session, IngestBatch)
+            .values(
+                batch_id=batch_id, source=source, points=points, log_events=log_events, stored_at=at
+            )
+            .on_conflict_do_nothing(index_elements=[IngestBatch.batch_id])
         )
-        statement = insert.values(
-            batch_id=batch_id, source=source, points=points, log_events=log_events, stored_at=at
-        ).on_conflict_do_nothing(index_elements=[IngestBatch.batch_id])
         return self.session.scalar(statement.returning(IngestBatch.batch_id)) is not None
 
     def count(self) -> int:
