@@ -35,8 +35,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from opscast.config import Settings
+from opscast.config import LogFormat, Settings
 from opscast.db import Database
+from opscast.observability import configure_logging
 from opscast.simulate.server_metrics import simulate_fleet
 from opscast.streaming.pipeline import StreamPipeline, new_batch_id
 from opscast.streaming.processor import FeatureProcessor, Predictor
@@ -185,6 +186,7 @@ def main() -> None:
     parser.add_argument("--detectors", nargs="+", default=["robust", "windowed_gaussian"])
     parser.add_argument("--rate", type=float, default=2.0, help="ticks sent per second")
     args = parser.parse_args()
+    configure_logging("ERROR", LogFormat.console)
     hosts = 2 if args.quick else 4
     measured = 10 if args.quick else 40
     frame = fleet_frame(hosts, 2)
