@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -387,9 +386,3 @@ def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:
             strict=True,
         )
     ]
-
-
-def latency_seconds(message: Message) -> float | None:
-    """Seconds from a batch entering opscast to this message, when the batch was stamped."""
-    sent = message.get("sent_at")
-    return None if sent is None else time.time() - float(sent)

@@ -117,13 +117,6 @@ class InProcessTransport:
                         await asyncio.sleep(self.retry_seconds * attempt)
             queue.task_done()
 
-    async def drain(self) -> None:
-        """Wait until every queued message went through its stages (tests and benchmarks)."""
-        while any(queue._unfinished_tasks for queues in self._queues.values() for queue in queues):  # type: ignore[attr-defined]
-            for queues in list(self._queues.values()):
-                for queue in queues:
-                    await queue.join()
-
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -125,22 +125,27 @@ def test_published_metrics_reach_anomaly_predictions(broker_url: str, var_dir: P
         async with running(broker_url, var_dir, sinks, alert_ttf_hours=48.0) as pipeline:
             # a disk filling 0.05 %/min from 60 %: full 800 minutes after the start
             disk = [60.0 + 0.05 * i for i in range(200)]
+            noise = np.random.default_rng(2).normal(0, 0.5, 200)
+            latency = [20.0 + n + (60.0 if i == 150 else 0.0) for i, n in enumerate(noise)]
             for start in range(0, 200, 50):
                 part = batch("db-1", disk[start : start + 50], offset=start)
+                slow = batch("db-1", latency[start : start + 50], offset=start, metric="latency_ms")
+                part.points.extend(slow.points)
                 await pipeline.transport.publish(SYSTEM_METRICS, part.model_dump(mode="json"))
-            await until(lambda: sum(len(m["predictions"]) for m in predictions) >= 200)
+            await until(lambda: sum(len(m["predictions"]) for m in predictions) >= 400)
             await until(lambda: stored_points(pipeline, "db-1:disk_pct") == 200)
 
     asyncio.run(scenario())
     scored = [p for message in predictions for p in message["predictions"]]
-    print(
-        [
-            (m["batch_id"][:6], m["predictions"][0]["timestamp"], len(m["predictions"]))
-            for m in predictions
-        ]
-    )
-    assert [p["timestamp"] for p in scored] == sorted(p["timestamp"] for p in scored)
+    disk = [p["timestamp"] for p in scored if p["metric"] == "disk_pct"]
+    assert disk == sorted(disk), "a series is scored in time order"
     assert all(0.0 <= p["anomaly_score"] <= 1.0 for p in scored)
+    spike = next(
+        p for p in scored if p["metric"] == "latency_ms" and p["timestamp"].endswith("02:30:00")
+    )
+    assert spike["is_anomaly"], spike
+    assert spike["explanation"], "a flagged point carries the features that drove it"
+    assert any(alert["kind"] == "anomaly" and alert["metric"] == "latency_ms" for alert in alerts)
     ttf = predictions[-1]["time_to_failure"]
     assert len(ttf) == 1
     # level 69.95 % at minute 199, rising 3 %/h: 10 h to go
