@@ -39,11 +39,11 @@ from opscast.config import LogFormat, Settings
 from opscast.db import Database
 from opscast.observability import configure_logging
 from opscast.simulate.server_metrics import simulate_fleet
-from opscast.streaming.pipeline import StreamPipeline, new_batch_id
+from opscast.streaming.pipeline import STAGE_GROUPS, StreamPipeline, new_batch_id
 from opscast.streaming.processor import FeatureProcessor, Predictor
 from opscast.streaming.schemas import MetricBatch
 from opscast.streaming.topics import ANOMALY_PREDICTIONS
-from opscast.streaming.transport import Message
+from opscast.streaming.transport import Message, remove_namespace
 
 BROKER_URLS = {
     "memory": None,
@@ -172,6 +172,8 @@ async def latencies(
         finally:
             await pipeline.stop()
             database.dispose()
+            if url is not None:
+                await remove_namespace(url, settings.stream_namespace, (*STAGE_GROUPS, "bench"))
         return [arrived[key] - sent[key] for key in sent if key in arrived]
 
 

@@ -44,6 +44,7 @@ from opscast.streaming.transport import Message, Stage, Subscription, Transport,
 log = get_logger(__name__)
 
 RECONNECT_SECONDS = 5.0
+STAGE_GROUPS = ("store", "process", "predict")
 HANDOVER_TIMEOUT_SECONDS = 30.0
 
 RUNNING: list[StreamPipeline] = []
@@ -76,9 +77,10 @@ class StreamPipeline:
         self.connected = False
         self._reconnect: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.subscribe(SYSTEM_METRICS, "store", self.store_stage)
-        self.subscribe(SYSTEM_METRICS, "process", self.process_stage)
-        self.subscribe(PROCESSED_METRICS, "predict", self.predict_stage)
+        store, process, predict = STAGE_GROUPS
+        self.subscribe(SYSTEM_METRICS, store, self.store_stage)
+        self.subscribe(SYSTEM_METRICS, process, self.process_stage)
+        self.subscribe(PROCESSED_METRICS, predict, self.predict_stage)
 
     @property
     def kind(self) -> str:

@@ -29,10 +29,11 @@ because ``POST /collect`` stores before it publishes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -279,6 +280,42 @@ class FastStreamTransport:
         if not self.started:
             return False
         return bool(await self.broker.ping(timeout=1.0))
+
+
+async def remove_namespace(url: str, namespace: str, groups: Sequence[str]) -> None:
+    """Delete the streams, queues and exchange of one namespace on a broker.
+
+    For retiring a deployment that shared a broker (and for tests and benchmarks, which
+    run in namespaces of their own). Never call it on a namespace still in use.
+    """
+    if not namespace:
+        raise ValueError("refusing to remove the default namespace")
+    scheme = urlsplit(url).scheme
+    if scheme in {"redis", "rediss"}:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url)
+        keys = [key async for key in client.scan_iter(f"{namespace}.*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+    elif scheme == "nats":
+        import nats
+
+        nats_client = await nats.connect(url)
+        with contextlib.suppress(Exception):  # already gone
+            await nats_client.jetstream().delete_stream(namespace)
+        await nats_client.close()
+    elif scheme in {"amqp", "amqps"}:
+        import aio_pika
+
+        connection = await aio_pika.connect(url)
+        channel = await connection.channel()
+        for topic in ALL_TOPICS:
+            for group in groups:
+                await channel.queue_delete(f"{namespace}-{group}.{namespace}.{topic}")
+        await channel.exchange_delete(namespace)
+        await connection.close()
 
 
 def build_transport(

@@ -23,10 +23,10 @@ import pytest
 from conftest import make_settings, require_service
 from opscast.db import Database
 from opscast.series.repository import SeriesRepository
-from opscast.streaming.pipeline import StreamPipeline, new_batch_id
+from opscast.streaming.pipeline import STAGE_GROUPS, StreamPipeline, new_batch_id
 from opscast.streaming.schemas import MetricBatch
 from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, SYSTEM_METRICS
-from opscast.streaming.transport import FastStreamTransport, Message
+from opscast.streaming.transport import FastStreamTransport, Message, remove_namespace
 
 BROKERS = {
     "redis": "redis://127.0.0.1:6379",
@@ -75,10 +75,11 @@ def batch(
 async def running(
     url: str, var_dir: Path, sinks: dict[str, list[Message]], **overrides: Any
 ) -> AsyncIterator[StreamPipeline]:
+    namespace = f"t{uuid.uuid4().hex[:10]}"
     settings = make_settings(
         var_dir,
         broker_url=url,
-        stream_namespace=f"t{uuid.uuid4().hex[:10]}",
+        stream_namespace=namespace,
         stream_redelivery_seconds=1.0,
         **overrides,
     )
@@ -98,6 +99,7 @@ async def running(
     finally:
         await pipeline.stop()
         database.dispose()
+        await remove_namespace(url, namespace, groups=(*STAGE_GROUPS, "sink"))
 
 
 async def until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -189,11 +191,11 @@ def test_health_reports_a_real_connection(broker_url: str, var_dir: Path) -> Non
 
     from opscast.api.app import create_app
 
-    settings = make_settings(
-        var_dir, broker_url=broker_url, stream_namespace=f"t{uuid.uuid4().hex[:10]}"
-    )
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    settings = make_settings(var_dir, broker_url=broker_url, stream_namespace=namespace)
     with TestClient(create_app(settings)) as client:
         body = client.get("/health").json()
+    asyncio.run(remove_namespace(broker_url, namespace, groups=STAGE_GROUPS))
     assert body["components"]["broker"]["status"] == "ok", body
     assert body["components"]["broker"]["kind"] == urlsplit(broker_url).scheme
 
