@@ -22,18 +22,16 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
 
-from opscast.anomaly import service as predictions
 from opscast.anomaly.features import FEATURE_NAMES
 from opscast.config import Settings
 from opscast.db import Database
-from opscast.observability import ANOMALIES, INGESTED_POINTS, get_logger
+from opscast.observability import INGESTED_POINTS, get_logger
 from opscast.series.repository import SeriesRepository
 from opscast.streaming import service
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
@@ -247,18 +245,8 @@ class StreamPipeline:
         return scored
 
     def _record(self, scored: Scored) -> None:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        rows = [
-            {**point, "detector": self.predictor.detector_name, "detected_at": now}
-            for point in flagged_points(scored.points)
-        ]
-        failures = {
-            key: None if estimate is None else asdict(estimate)
-            for key, estimate in scored.failures.items()
-        }
         with self.database.session() as session:
-            predictions.record_predictions(session, rows, failures)
-        ANOMALIES.inc(len(rows))
+            service.record_scored(session, scored, self.predictor.detector_name)
 
     def _predictions_message(self, message: Message, scored: Scored) -> Message:
         points = scored.points
@@ -296,7 +284,7 @@ class StreamPipeline:
     def _alerts(self, scored: Scored) -> Iterator[Message]:
         worst: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
-        for point in flagged_points(scored.points):
+        for point in service.flagged_points(scored.points):
             key = (point["host"], point["metric"])
             counts[key] = counts.get(key, 0) + 1
             if key not in worst or point["score"] > worst[key]["score"]:
@@ -362,29 +350,3 @@ async def _publish_once(settings: Settings, batch: MetricBatch) -> bool:
         with contextlib.suppress(Exception):
             await transport.stop()
     return True
-
-
-def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:
-    """The points at or above the threshold, as plain values ready to store or send."""
-    if points.empty:
-        return []
-    flagged = points[points["is_anomaly"]]
-    return [
-        {
-            "host": str(host),
-            "metric": str(metric),
-            "ds": stamp.to_pydatetime(),
-            "value": float(value),
-            "score": float(score),
-            "explanation": explanation or {},
-        }
-        for host, metric, stamp, value, score, explanation in zip(
-            flagged["host"],
-            flagged["metric"],
-            pd.to_datetime(flagged["ds"]),
-            flagged["y"],
-            flagged["score"],
-            flagged["explanation"],
-            strict=True,
-        )
-    ]

@@ -9,14 +9,19 @@ here: the caller's unit of work does, and only then may the message be acknowled
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from opscast.anomaly import service as predictions
 from opscast.errors import InvalidInputError
+from opscast.observability import ANOMALIES
 from opscast.series import service as series_service
 from opscast.series.repository import SeriesRepository
+from opscast.streaming.processor import Predictor, Scored
 from opscast.streaming.repository import IngestRepository
 from opscast.streaming.schemas import LogEvent, MetricBatch, MetricPoint, StoredBatch
 
@@ -149,3 +154,57 @@ def store_batch(
         log_events_counted=len(batch.logs),
         series_created=created,
     )
+
+
+def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:
+    """The points at or above the threshold, as plain values ready to store or send."""
+    if points.empty:
+        return []
+    flagged = points[points["is_anomaly"]]
+    return [
+        {
+            "host": str(host),
+            "metric": str(metric),
+            "ds": stamp.to_pydatetime(),
+            "value": float(value),
+            "score": float(score),
+            "explanation": explanation or {},
+        }
+        for host, metric, stamp, value, score, explanation in zip(
+            flagged["host"],
+            flagged["metric"],
+            pd.to_datetime(flagged["ds"]),
+            flagged["y"],
+            flagged["score"],
+            flagged["explanation"],
+            strict=True,
+        )
+    ]
+
+
+def record_scored(session: Session, scored: Scored, detector: str) -> int:
+    """Store the flagged points and failure estimates of a scored batch; how many flagged."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {**point, "detector": detector, "detected_at": now}
+        for point in flagged_points(scored.points)
+    ]
+    failures = {
+        key: None if estimate is None else asdict(estimate)
+        for key, estimate in scored.failures.items()
+    }
+    predictions.record_predictions(session, rows, failures)
+    ANOMALIES.inc(len(rows))
+    return len(rows)
+
+
+def score_history(session: Session, frame: pd.DataFrame, detector: str = "robust") -> int:
+    """Score stored server metrics (``unique_id`` ``host:metric``, ``ds``, ``y``) at once.
+
+    Gives a freshly loaded data set (the demo fleet) the predictions the stream would
+    have made point by point: the scores are causal, so one batch equals the stream.
+    """
+    hosts_metrics = frame["unique_id"].str.split(":", n=1, expand=True)
+    batch = frame.assign(host=hosts_metrics[0], metric=hosts_metrics[1])
+    batch["labels"] = pd.Series([{}] * len(batch), index=batch.index, dtype=object)
+    return record_scored(session, Predictor(detector).predict(batch), detector)

@@ -65,3 +65,25 @@ def test_a_batch_is_stored_once_and_log_counts_add_up(database: Database) -> Non
         assert series is not None
         assert series.labels == {"limit": "200"}
         assert series.kind == "server_metrics"
+
+
+def test_stored_history_gets_the_predictions_of_the_stream(database: Database) -> None:
+    from opscast.anomaly import service as predictions
+    from opscast.simulate import simulate_fleet
+    from opscast.streaming.service import score_history
+
+    fleet = simulate_fleet(hosts=4, days=2, freq="5min", failure_share=1.0, seed=3)
+    frame = fleet.metrics[["unique_id", "ds", "y"]]
+    with database.session() as session:
+        flagged = score_history(session, frame)
+    with database.session() as session:
+        anomalies, total = predictions.list_anomalies(session, limit=10_000)
+        forecasts = predictions.list_time_to_failure(session)
+    assert total == flagged == len(anomalies) > 0
+    assert {row.host for row in anomalies} <= set(fleet.hosts["host"])
+    assert all(0.5 <= row.score <= 1.0 for row in anomalies)
+    assert all(row.metric in {"cpu_pct", "memory_pct", "disk_pct"} for row in forecasts)
+    with database.session() as session:
+        assert score_history(session, frame) == flagged, "scoring again rewrites the same rows"
+    with database.session() as session:
+        assert predictions.list_anomalies(session, limit=10_000)[1] == total
