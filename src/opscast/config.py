@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 
+    stream_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
+    stream_redelivery_seconds: float = Field(default=30.0, gt=0)
+    stream_detector: str = "robust"
+    collect_max_items: int = Field(default=50_000, gt=0)
+    alert_ttf_hours: float = Field(default=24.0, gt=0)
+
     run_jobs: bool = True
     job_poll_seconds: float = Field(default=1.0, gt=0)
     job_stale_seconds: float = Field(default=60.0, gt=0)

@@ -57,6 +57,15 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def dialect_insert(session: Session, table: type[Base]) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` clauses: SQLite and PostgreSQL share the syntax."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def alembic_config(engine: Engine) -> AlembicConfig:
     """Alembic (and its template engine) is imported only here: most processes never migrate."""
     from alembic.config import Config as AlembicConfig

@@ -89,6 +89,11 @@ def load_demo_set(session: Session, demo: DemoSet, *, force: bool = False) -> De
         source=DEMO_SOURCE,
         freq=demo.freq,
     )
+    if demo.kind == "server_metrics":
+        # the predictions the stream would have made, so the anomaly views are not empty
+        from opscast.streaming.service import score_history
+
+        score_history(session, frame[["unique_id", "ds", "y"]])
     return DemoOutcome(demo.kind, len(result.unique_ids), result.points_written, skipped=False)
 
 

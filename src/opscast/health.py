@@ -69,11 +69,14 @@ def database_health(database: Database) -> ComponentHealth:
 BROKER_PORTS = {"redis": 6379, "nats": 4222, "amqp": 5672, "kafka": 9092, "mqtt": 1883}
 
 
-def broker_health(settings: Settings) -> ComponentHealth:
+def broker_health(settings: Settings, connected: bool | None = None) -> ComponentHealth:
+    """``connected`` is whether the stream's own client answers a ping (None: not asked)."""
     if not settings.broker_url:
         return ComponentHealth(status="embedded", kind="in-memory")
     scheme = urlsplit(settings.broker_url).scheme
     error = _tcp_reachable(settings.broker_url, BROKER_PORTS.get(scheme, 0))
+    if error is None and connected is False:
+        error = "the port answers but opscast's stream client is not connected; see the log"
     return ComponentHealth(status="error" if error else "ok", kind=scheme, detail=error)
 
 
@@ -113,10 +116,11 @@ def check_health(
     version: str,
     jobs: JobRunner | None = None,
     extra: Mapping[str, ComponentHealth] | None = None,
+    broker_connected: bool | None = None,
 ) -> Health:
     components = {
         "database": database_health(database),
-        "broker": broker_health(settings),
+        "broker": broker_health(settings, broker_connected),
         "model_store": model_store_health(settings),
         **(extra or {}),
     }

@@ -12,6 +12,8 @@ TABLE_MODULES = (
     "opscast.servers.tables",
     "opscast.tickets.tables",
     "opscast.drift.tables",
+    "opscast.streaming.tables",
+    "opscast.anomaly.tables",
 )
 
 

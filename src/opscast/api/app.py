@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
+from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
@@ -38,6 +39,8 @@ from opscast.series.router import router as series_router
 from opscast.servers.router import router as servers_router
 from opscast.servers.router import simulation_router
 from opscast.serving import worker_exited
+from opscast.streaming.pipeline import StreamPipeline
+from opscast.streaming.router import router as streaming_router
 from opscast.tickets.router import analytics_router
 from opscast.tickets.router import router as tickets_router
 from opscast.web.router import STATIC_DIR
@@ -59,6 +62,8 @@ ROUTERS = (
     drift_router,
     incidents_router,
     traffic_router,
+    streaming_router,
+    predictions_router,
     web_router,
 )
 
@@ -95,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stale_after=timedelta(seconds=settings.job_stale_seconds),
         )
         app.state.jobs = jobs
+        stream = StreamPipeline(settings, database)
+        app.state.stream = stream
+        await stream.start()
         if settings.run_jobs:
             jobs.start()
         app.state.incident_forecaster = IncidentForecaster(app.state.model_store)
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             jobs.stop()
             training.stop()
+            await stream.stop()
             database.dispose()
             if tracing:
                 tracing.shutdown()

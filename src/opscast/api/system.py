@@ -38,8 +38,15 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
 async def health(request: Request, settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
     training = getattr(request.app.state, "training", None)
     extra = {"models": training.health()} if training is not None else None
+    connected = await request.app.state.stream.ping()
     report = await run_in_threadpool(
-        check_health, settings, database, __version__, jobs=request.app.state.jobs, extra=extra
+        check_health,
+        settings,
+        database,
+        __version__,
+        jobs=request.app.state.jobs,
+        extra=extra,
+        broker_connected=connected,
     )
     return JSONResponse(
         report.model_dump(mode="json"), status_code=200 if report.status == "ok" else 503

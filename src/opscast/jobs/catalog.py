@@ -15,6 +15,9 @@ def job_handlers(settings: Settings, store: ModelStore) -> dict[str, Handler]:
     from opscast.retraining.catalog import trainers
     from opscast.retraining.retrainer import Retrainer
     from opscast.retraining.service import RETRAIN_JOB
+    from opscast.streaming import prometheus_pull
 
-    del settings  # for handlers that read the data directory or broker settings
-    return {RETRAIN_JOB: Retrainer(store, trainers())}
+    return {
+        RETRAIN_JOB: Retrainer(store, trainers()),
+        prometheus_pull.KIND: prometheus_pull.prometheus_pull_job(settings),
+    }

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from opscast.db import dialect_insert
 from opscast.series.tables import Series, SeriesPoint
 
 POINTS_PER_STATEMENT = 5_000
@@ -33,11 +32,6 @@ class SeriesStats:
 class SeriesRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def _insert(self, table: type[Series] | type[SeriesPoint]) -> Any:
-        if self.session.get_bind().dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
 
     def get(self, unique_id: str) -> Series | None:
         return self.session.scalar(select(Series).where(Series.unique_id == unique_id))
@@ -75,10 +69,26 @@ class SeriesRepository:
     def upsert_points(
         self, series_ids: Sequence[int], ds: Sequence[datetime], y: Sequence[float]
     ) -> int:
-        statement = self._insert(SeriesPoint)
+        return self._write_points(series_ids, ds, y, add=False)
+
+    def add_to_points(
+        self, series_ids: Sequence[int], ds: Sequence[datetime], y: Sequence[float]
+    ) -> int:
+        """Add ``y`` to the value stored at each timestamp (counts arriving in several batches)."""
+        return self._write_points(series_ids, ds, y, add=True)
+
+    def _write_points(
+        self,
+        series_ids: Sequence[int],
+        ds: Sequence[datetime],
+        y: Sequence[float],
+        *,
+        add: bool,
+    ) -> int:
+        statement = dialect_insert(self.session, SeriesPoint)
         statement = statement.on_conflict_do_update(
             index_elements=[SeriesPoint.series_id, SeriesPoint.ds],
-            set_={"y": statement.excluded.y},
+            set_={"y": SeriesPoint.y + statement.excluded.y if add else statement.excluded.y},
         )
         rows = [
             {"series_id": sid, "ds": when, "y": value}
@@ -87,6 +97,19 @@ class SeriesRepository:
         for start in range(0, len(rows), POINTS_PER_STATEMENT):
             self.session.execute(statement, rows[start : start + POINTS_PER_STATEMENT])
         return len(rows)
+
+    def history_before(
+        self, series: Series, before: datetime, limit: int
+    ) -> tuple[list[datetime], list[float]]:
+        """The newest ``limit`` points strictly before ``before``, in time order."""
+        query = (
+            select(SeriesPoint.ds, SeriesPoint.y)
+            .where(SeriesPoint.series_id == series.id, SeriesPoint.ds < before)
+            .order_by(SeriesPoint.ds.desc())
+            .limit(limit)
+        )
+        rows = self.session.execute(query).all()[::-1]
+        return [row[0] for row in rows], [row[1] for row in rows]
 
     def list_with_stats(self, kind: str | None = None) -> list[SeriesStats]:
         counts = (

@@ -1,0 +1,63 @@
+"""HTTP skin over the stream's stored predictions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from opscast.anomaly import service
+from opscast.anomaly.schemas import AnomalyOut, TimeToFailureOut
+from opscast.api.deps import SessionDep
+from opscast.streaming.schemas import NAME_PATTERN
+
+router = APIRouter(tags=["predictions"])
+
+HostQuery = Annotated[str | None, Query(pattern=NAME_PATTERN)]
+
+
+@router.get("/anomalies", response_model=list[AnomalyOut], summary="Flagged points, newest first")
+def list_anomalies(
+    session: SessionDep,
+    response: Response,
+    host: HostQuery = None,
+    metric: HostQuery = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    min_score: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AnomalyOut]:
+    """Times are UTC. The total number of matches is in the ``X-Total-Count`` header."""
+    rows, total = service.list_anomalies(
+        session,
+        host=host,
+        metric=metric,
+        start=_naive_utc(start),
+        end=_naive_utc(end),
+        min_score=min_score,
+        limit=limit,
+        offset=offset,
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return [AnomalyOut.model_validate(row) for row in rows]
+
+
+@router.get(
+    "/predictions/time-to-failure",
+    response_model=list[TimeToFailureOut],
+    summary="Latest time-to-failure estimate per host and metric, soonest first",
+)
+def list_time_to_failure(
+    session: SessionDep, host: HostQuery = None, metric: HostQuery = None
+) -> list[TimeToFailureOut]:
+    rows = service.list_time_to_failure(session, host=host, metric=metric)
+    return [TimeToFailureOut.model_validate(row) for row in rows]
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; an aware query time is converted first."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)

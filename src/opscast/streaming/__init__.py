@@ -1,0 +1,1 @@
+"""Metric ingestion over a broker, the rolling-feature processor and the predictor (seed 4)."""

@@ -1,0 +1,352 @@
+"""The stream pipeline: three stages on a transport, started and stopped with the app.
+
+``system_metrics`` -> **store** (points as series, log events as counts; acknowledged
+once committed) and **process** (rolling features) -> ``processed_metrics`` ->
+**predict** (scores, explanations, time to failure; stored) -> ``anomaly_predictions``,
+and ``alerts`` for points at or above the detector's threshold and failures forecast
+within ``OPSCAST_ALERT_TTF_HOURS``.
+
+Every stage is idempotent: the store stage records batch ids, the processor and the
+predictor skip points they already handled, and stored predictions are keyed by point.
+So a redelivered message costs a little work and changes nothing. A message that
+cannot be parsed is logged and dropped rather than redelivered forever.
+
+Limitation: a stage's outgoing message is published after its state moved on, so if
+publishing fails the redelivered input is skipped as already handled and downstream
+misses that batch (the stored points and predictions are complete either way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from opscast.anomaly.features import FEATURE_NAMES
+from opscast.config import Settings
+from opscast.db import Database
+from opscast.observability import INGESTED_POINTS, get_logger
+from opscast.series.repository import SeriesRepository
+from opscast.streaming import service
+from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
+from opscast.streaming.schemas import MetricBatch, StoredBatch
+from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
+from opscast.streaming.transport import Message, Stage, Subscription, Transport, build_transport
+
+log = get_logger(__name__)
+
+RECONNECT_SECONDS = 5.0
+STAGE_GROUPS = ("store", "process", "predict")
+HANDOVER_TIMEOUT_SECONDS = 30.0
+
+RUNNING: list[StreamPipeline] = []
+"""Pipelines started in this process. Jobs run in the runner's thread with no handle on
+the app; this is how a pull job in the server process reaches the in-memory broker."""
+
+
+def new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _iso(stamps: pd.Series) -> list[str]:
+    return [stamp.isoformat() for stamp in pd.to_datetime(stamps)]
+
+
+class StreamPipeline:
+    def __init__(
+        self, settings: Settings, database: Database, transport: Transport | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.transport = transport or build_transport(
+            settings.broker_url,
+            redelivery_seconds=settings.stream_redelivery_seconds,
+            namespace=settings.stream_namespace,
+        )
+        self.features = FeatureProcessor(history=self._history)
+        self.predictor = Predictor(settings.stream_detector, history=self._history)
+        self.error: str | None = None
+        self.connected = False
+        self._reconnect: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        store, process, predict = STAGE_GROUPS
+        self.subscribe(SYSTEM_METRICS, store, self.store_stage)
+        self.subscribe(SYSTEM_METRICS, process, self.process_stage)
+        self.subscribe(PROCESSED_METRICS, predict, self.predict_stage)
+
+    @property
+    def kind(self) -> str:
+        return self.transport.kind
+
+    def subscribe(self, topic: str, group: str, stage: Stage) -> None:
+        """Add a consumer (before ``start``): dashboards, alerting, tests, benchmarks."""
+        self.transport.subscribe(Subscription(topic, group, stage))
+
+    async def start(self) -> None:
+        """Connect; a broker that is down is retried in the background, never fatal."""
+        self._loop = asyncio.get_running_loop()
+        RUNNING.append(self)
+        try:
+            await self.transport.start()
+        except Exception as exc:  # any client error: keep serving, report it in /health
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("stream.connect_failed", broker=self.kind, error=self.error)
+            self._reconnect = asyncio.create_task(self._retry_start())
+            return
+        self.connected, self.error = True, None
+        log.info("stream.started", broker=self.kind)
+
+    async def _retry_start(self) -> None:
+        while not self.connected:
+            await asyncio.sleep(RECONNECT_SECONDS)
+            with contextlib.suppress(Exception):
+                await self.transport.stop()
+            try:
+                await self.transport.start()
+            except Exception as exc:  # still down: try again later
+                self.error = f"{type(exc).__name__}: {exc}"
+                continue
+            self.connected, self.error = True, None
+            log.info("stream.started", broker=self.kind)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
+    async def stop(self) -> None:
+        if self in RUNNING:
+            RUNNING.remove(self)
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect
+        with contextlib.suppress(Exception):
+            await self.transport.stop()
+        self.connected = False
+
+    async def ping(self) -> bool:
+        if not self.connected:
+            return False
+        try:
+            return await asyncio.wait_for(self.transport.ping(), timeout=2.0)
+        except Exception:  # a broken connection is a failed ping, not an error of /health
+            return False
+
+    def _history(
+        self, unique_id: str, before: datetime, limit: int
+    ) -> tuple[list[datetime], list[float]]:
+        """Stored points just before a batch, to warm up a series this process has not seen."""
+        with self.database.session() as session:
+            repository = SeriesRepository(session)
+            series = repository.get(unique_id)
+            if series is None:
+                return [], []
+            return repository.history_before(series, before, limit)
+
+    # -- entry points -------------------------------------------------------------
+
+    def store(self, batch: MetricBatch) -> StoredBatch:
+        return store_batch(self.database, batch)
+
+    async def publish_batch(self, batch: MetricBatch) -> bool:
+        """Hand a stored batch to the processor; False (and logged) if the broker refused."""
+        try:
+            await self.transport.publish(SYSTEM_METRICS, batch.model_dump(mode="json"))
+        except Exception as exc:  # the points are stored; only their scoring is delayed
+            log.error("stream.publish_failed", broker=self.kind, error=str(exc))
+            return False
+        return True
+
+    # -- stages -------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(message: Message) -> MetricBatch | None:
+        try:
+            return MetricBatch.model_validate(message)
+        except ValidationError as exc:
+            log.error("stream.invalid_message", topic=SYSTEM_METRICS, error=str(exc)[:500])
+            return None
+
+    async def store_stage(self, message: Message) -> None:
+        batch = self._parse(message)
+        if batch is not None:
+            await asyncio.to_thread(self.store, batch)
+
+    async def process_stage(self, message: Message) -> None:
+        batch = self._parse(message)
+        if batch is None or not batch.points:
+            return
+        frame = service.points_frame(batch.points)
+        processed = await asyncio.to_thread(self.features.process, frame)
+        if processed.empty:
+            return
+        series = [
+            {
+                "host": group["host"].iloc[0],
+                "metric": group["metric"].iloc[0],
+                "labels": group["labels"].iloc[-1],
+                "ds": _iso(group["ds"]),
+                "y": group["y"].tolist(),
+                "features": {name: group[name].tolist() for name in FEATURE_NAMES},
+            }
+            for _, group in processed.groupby("unique_id", sort=False)
+        ]
+        try:
+            await self.transport.publish(
+                PROCESSED_METRICS,
+                {"batch_id": batch.batch_id, "sent_at": batch.sent_at, "series": series},
+            )
+        except Exception:
+            self.features.forget(processed["unique_id"].unique())
+            raise
+
+    async def predict_stage(self, message: Message) -> None:
+        try:
+            frame = pd.DataFrame(
+                [
+                    {
+                        "unique_id": f"{entry['host']}:{entry['metric']}",
+                        "host": entry["host"],
+                        "metric": entry["metric"],
+                        "labels": entry.get("labels", {}),
+                        "ds": ds,
+                        "y": float(y),
+                    }
+                    for entry in message["series"]
+                    for ds, y in zip(entry["ds"], entry["y"], strict=True)
+                ]
+            )
+            frame["ds"] = service.utc_naive(frame["ds"])
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("stream.invalid_message", topic=PROCESSED_METRICS, error=str(exc))
+            return
+        scored = await asyncio.to_thread(self._predict_and_store, frame)
+        if scored.points.empty:
+            return
+        await self.transport.publish(
+            ANOMALY_PREDICTIONS, self._predictions_message(message, scored)
+        )
+        for alert in self._alerts(scored):
+            await self.transport.publish(ALERTS, alert)
+
+    def _predict_and_store(self, frame: pd.DataFrame) -> Scored:
+        scored = self.predictor.predict(frame)
+        try:
+            self._record(scored)
+        except Exception:
+            self.predictor.forget(frame["unique_id"].unique())
+            raise
+        return scored
+
+    def _record(self, scored: Scored) -> None:
+        with self.database.session() as session:
+            service.record_scored(session, scored, self.predictor.detector_name)
+
+    def _predictions_message(self, message: Message, scored: Scored) -> Message:
+        points = scored.points
+        return {
+            "batch_id": message.get("batch_id"),
+            "sent_at": message.get("sent_at"),
+            "detector": self.predictor.detector_name,
+            "threshold": self.predictor.threshold,
+            "predictions": [
+                {
+                    "host": host,
+                    "metric": metric,
+                    "timestamp": pd.Timestamp(ds).isoformat(),
+                    "value": float(y),
+                    "anomaly_score": float(score),
+                    "is_anomaly": bool(flag),
+                    "explanation": explanation,
+                }
+                for host, metric, ds, y, score, flag, explanation in zip(
+                    points["host"],
+                    points["metric"],
+                    points["ds"],
+                    points["y"],
+                    points["score"],
+                    points["is_anomaly"],
+                    points["explanation"],
+                    strict=True,
+                )
+            ],
+            "time_to_failure": [
+                estimate.message() for estimate in scored.failures.values() if estimate is not None
+            ],
+        }
+
+    def _alerts(self, scored: Scored) -> Iterator[Message]:
+        worst: dict[tuple[str, str], dict[str, Any]] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for point in service.flagged_points(scored.points):
+            key = (point["host"], point["metric"])
+            counts[key] = counts.get(key, 0) + 1
+            if key not in worst or point["score"] > worst[key]["score"]:
+                worst[key] = point
+        for (host, metric), point in worst.items():
+            yield {
+                "kind": "anomaly",
+                "host": host,
+                "metric": metric,
+                "timestamp": point["ds"].isoformat(),
+                "value": point["value"],
+                "anomaly_score": point["score"],
+                "points": counts[(host, metric)],
+                "explanation": point["explanation"],
+                "message": f"{host} {metric} is anomalous (score {point['score']:.2f})",
+            }
+        for estimate in scored.failures.values():
+            if estimate is not None and estimate.eta_hours <= self.settings.alert_ttf_hours:
+                yield {
+                    "kind": "time_to_failure",
+                    **estimate.message(),
+                    "message": estimate.sentence,
+                }
+
+
+def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:
+    """Store a batch in its own unit of work, committed on return (then it may be acked)."""
+    with database.session() as session:
+        stored = service.store_batch(session, batch)
+    INGESTED_POINTS.inc(stored.points_written + stored.log_events_counted)
+    return stored
+
+
+def publish_from_worker(settings: Settings, batch: MetricBatch) -> bool:
+    """Publish a stored batch from a job thread; False when nothing could take it.
+
+    A pipeline running in this process (the server's) is used as it is; otherwise a
+    configured broker is connected for this one message. A worker process without a
+    broker URL has no stream to feed: the points are stored and scoring waits.
+    """
+    for pipeline in reversed(RUNNING):
+        if pipeline.loop is not None and pipeline.connected:
+            future = asyncio.run_coroutine_threadsafe(pipeline.publish_batch(batch), pipeline.loop)
+            return future.result(timeout=HANDOVER_TIMEOUT_SECONDS)
+    if not settings.broker_url:
+        return False
+    return asyncio.run(_publish_once(settings, batch))
+
+
+async def _publish_once(settings: Settings, batch: MetricBatch) -> bool:
+    transport = build_transport(
+        settings.broker_url,
+        redelivery_seconds=settings.stream_redelivery_seconds,
+        namespace=settings.stream_namespace,
+    )
+    try:
+        await transport.start()
+        await transport.publish(SYSTEM_METRICS, batch.model_dump(mode="json"))
+    except Exception as exc:  # reported in the job result; the points are stored
+        log.error("stream.publish_failed", broker=transport.kind, error=str(exc))
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await transport.stop()
+    return True

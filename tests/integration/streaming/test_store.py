@@ -1,0 +1,89 @@
+"""Storing system_metrics batches on SQLite and PostgreSQL: a redelivered batch writes nothing."""
+
+from __future__ import annotations
+
+from opscast.db import Database
+from opscast.series.repository import SeriesRepository
+from opscast.streaming.pipeline import store_batch
+from opscast.streaming.schemas import MetricBatch
+
+
+def batch(batch_id: str, value: float) -> MetricBatch:
+    return MetricBatch.model_validate(
+        {
+            "batch_id": batch_id,
+            "points": [
+                {
+                    "host": "db-1",
+                    "metric": "connections",
+                    "timestamp": "2026-03-01T00:00:00Z",
+                    "value": value,
+                    "labels": {"limit": "200"},
+                },
+                # the same point twice in one message: the later value wins
+                {
+                    "host": "db-1",
+                    "metric": "connections",
+                    "timestamp": "2026-03-01T00:00:00Z",
+                    "value": value + 1,
+                },
+            ],
+            "logs": [
+                {"service": "db", "level": "error", "timestamp": "2026-03-01T00:00:01+01:00"},
+                {"service": "db", "level": "error", "timestamp": "2026-03-01T00:00:59+01:00"},
+            ],
+        }
+    )
+
+
+def values(database: Database, unique_id: str) -> list[tuple[str, float]]:
+    with database.session() as session:
+        repository = SeriesRepository(session)
+        series = repository.get(unique_id)
+        assert series is not None
+        frame = repository.points_frame(series)
+    return [(str(ds), float(y)) for ds, y in zip(frame["ds"], frame["y"], strict=True)]
+
+
+def test_a_batch_is_stored_once_and_log_counts_add_up(database: Database) -> None:
+    first = store_batch(database, batch("b-1", 10.0))
+    assert not first.duplicate
+    assert (first.points_written, first.log_events_counted, first.series_created) == (1, 2, 2)
+
+    repeat = store_batch(database, batch("b-1", 99.0))
+    assert repeat.duplicate
+    assert (repeat.points_written, repeat.log_events_counted) == (0, 0)
+    assert values(database, "db-1:connections") == [("2026-03-01 00:00:00", 11.0)]
+    # log times are converted to UTC and counted per minute
+    assert values(database, "db:log_error") == [("2026-02-28 23:00:00", 2.0)]
+
+    store_batch(database, batch("b-2", 20.0))
+    assert values(database, "db-1:connections") == [("2026-03-01 00:00:00", 21.0)]
+    assert values(database, "db:log_error") == [("2026-02-28 23:00:00", 4.0)]
+    with database.session() as session:
+        series = SeriesRepository(session).get("db-1:connections")
+        assert series is not None
+        assert series.labels == {"limit": "200"}
+        assert series.kind == "server_metrics"
+
+
+def test_stored_history_gets_the_predictions_of_the_stream(database: Database) -> None:
+    from opscast.anomaly import service as predictions
+    from opscast.simulate import simulate_fleet
+    from opscast.streaming.service import score_history
+
+    fleet = simulate_fleet(hosts=4, days=2, freq="5min", failure_share=1.0, seed=3)
+    frame = fleet.metrics[["unique_id", "ds", "y"]]
+    with database.session() as session:
+        flagged = score_history(session, frame)
+    with database.session() as session:
+        anomalies, total = predictions.list_anomalies(session, limit=10_000)
+        forecasts = predictions.list_time_to_failure(session)
+    assert total == flagged == len(anomalies) > 0
+    assert {row.host for row in anomalies} <= set(fleet.hosts["host"])
+    assert all(0.5 <= row.score <= 1.0 for row in anomalies)
+    assert all(row.metric in {"cpu_pct", "memory_pct", "disk_pct"} for row in forecasts)
+    with database.session() as session:
+        assert score_history(session, frame) == flagged, "scoring again rewrites the same rows"
+    with database.session() as session:
+        assert predictions.list_anomalies(session, limit=10_000)[1] == total

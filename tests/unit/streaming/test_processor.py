@@ -1,0 +1,128 @@
+"""The stream's stateful stages give the same numbers however a series is cut into batches."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opscast.anomaly.detectors import make_detector
+from opscast.anomaly.features import FEATURE_NAMES, rolling_features
+from opscast.streaming.processor import FeatureProcessor, Predictor, capacity_limit
+
+START = pd.Timestamp("2026-03-01")
+
+
+def frame(values: np.ndarray, offset: int = 0, host: str = "h", metric: str = "m") -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame(
+        {
+            "unique_id": f"{host}:{metric}",
+            "host": host,
+            "metric": metric,
+            "ds": pd.date_range(START + pd.Timedelta(minutes=offset), periods=n, freq="min"),
+            "y": values,
+            "labels": [{}] * n,
+        }
+    )
+
+
+def split(values: np.ndarray, cuts: list[int]) -> list[pd.DataFrame]:
+    bounds = [0, *sorted({c for c in cuts if 0 < c < len(values)}), len(values)]
+    return [frame(values[a:b], offset=a) for a, b in itertools.pairwise(bounds)]
+
+
+series_values = st.lists(
+    st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=2, max_size=120
+).map(np.array)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=series_values, cuts=st.lists(st.integers(0, 120), max_size=6))
+def test_features_in_batches_equal_features_of_the_whole(
+    values: np.ndarray, cuts: list[int]
+) -> None:
+    processor = FeatureProcessor(window=10)
+    parts = [processor.process(part) for part in split(values, cuts)]
+    got = pd.concat(parts)[list(FEATURE_NAMES)].to_numpy()
+    np.testing.assert_allclose(got, rolling_features(values, 10), rtol=1e-7, atol=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(values=series_values, cuts=st.lists(st.integers(0, 120), max_size=4))
+def test_scores_in_batches_equal_scores_of_the_whole(values: np.ndarray, cuts: list[int]) -> None:
+    predictor = Predictor("robust")
+    parts = [predictor.predict(part).points for part in split(values, cuts)]
+    got = pd.concat(parts)["score"].to_numpy()
+    np.testing.assert_allclose(got, make_detector("robust").score(values), atol=1e-9)
+    assert ((got >= 0) & (got <= 1)).all()
+
+
+def test_a_redelivered_batch_is_skipped() -> None:
+    values = np.linspace(0, 1, 50)
+    processor, predictor = FeatureProcessor(), Predictor()
+    first = frame(values)
+    assert len(processor.process(first)) == 50
+    assert len(predictor.predict(first).points) == 50
+    assert processor.process(first).empty
+    assert predictor.predict(first).points.empty
+
+
+def test_a_restarted_stage_warms_up_from_history() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.normal(10, 1, 300)
+    stored = frame(values[:250])
+
+    def history(uid: str, before: datetime, limit: int) -> tuple[list[datetime], list[float]]:
+        assert uid == "h:m"
+        older = stored[stored["ds"] < before].tail(limit)
+        return [stamp.to_pydatetime() for stamp in older["ds"]], older["y"].tolist()
+
+    whole = Predictor().predict(frame(values)).points["score"].to_numpy()
+    restarted = Predictor(history=history).predict(frame(values[250:], offset=250)).points
+    np.testing.assert_allclose(restarted["score"].to_numpy(), whole[250:], atol=1e-9)
+    features = FeatureProcessor(history=history).process(frame(values[250:], offset=250))
+    np.testing.assert_allclose(
+        features[list(FEATURE_NAMES)].to_numpy(), rolling_features(values)[250:], atol=1e-9
+    )
+
+
+def test_spikes_are_flagged_and_explained() -> None:
+    values = np.random.default_rng(5).normal(50, 1, 400)
+    values[380] = 90
+    scored = Predictor().predict(frame(values)).points
+    spike = scored.iloc[380]
+    assert spike["is_anomaly"]
+    assert set(spike["explanation"]) <= set(FEATURE_NAMES)
+    assert (scored["explanation"].notna() == scored["is_anomaly"]).all(), "explained iff flagged"
+
+
+def test_time_to_failure_of_a_ramp_and_none_for_a_flat_series() -> None:
+    ramp = frame(40 + 0.5 * np.arange(120), metric="disk_pct")
+    flat = frame(np.full(120, 40.0), host="g", metric="disk_pct")
+    failures = Predictor().predict(pd.concat([ramp, flat])).failures
+    estimate = failures[("h", "disk_pct")]
+    assert estimate is not None
+    # at minute 119 the disk is at 99.5 % and grows 30 %/h: one minute left
+    assert estimate.eta_hours == pytest.approx(1 / 60, rel=0.05)
+    assert estimate.limit == 100.0
+    assert failures[("g", "disk_pct")] is None
+
+
+@pytest.mark.parametrize(
+    ("metric", "labels", "limit"),
+    [
+        ("memory_pct", {}, 100.0),
+        ("connections", {"limit": "200"}, 200.0),
+        ("connections", {}, None),
+        ("latency_ms", {"limit": "fast"}, None),
+        ("queue_depth", {"limit": "inf"}, None),
+    ],
+)
+def test_capacity_limits(metric: str, labels: dict[str, str], limit: float | None) -> None:
+    assert capacity_limit(metric, labels) == limit
