@@ -63,7 +63,9 @@ def mape(actual: ArrayLike, forecast: ArrayLike) -> float:
     if not usable.any():
         return float("nan")
     with np.errstate(over="ignore"):  # a near-zero actual makes the error legitimately huge
-        return float(100.0 * np.mean(np.abs((y[usable] - f[usable]) / y[usable])))
+        # percent per point, then the mean: the order ``evaluate`` uses, so both agree
+        # even where a term overflows
+        return float(np.mean(100.0 * np.abs((y[usable] - f[usable]) / y[usable])))
 
 
 def smape(actual: ArrayLike, forecast: ArrayLike) -> float:
