@@ -64,7 +64,7 @@ def wide_to_long(path: Path, first: int = 0) -> pd.DataFrame:
     )
 
 
-def test_frame(path: Path, train: pd.DataFrame, first: int = 0) -> pd.DataFrame:
+def held_out_frame(path: Path, train: pd.DataFrame, first: int = 0) -> pd.DataFrame:
     held = wide_to_long(path, first)
     last = train.groupby("unique_id")["ds"].max()
     held["ds"] = held["ds"] + held["unique_id"].map(last) + 1
@@ -82,7 +82,7 @@ def main() -> None:
         sys.exit(f"M4 Hourly not found under {folder}; pass --data-dir")
     first = 40 if args.quick else 0
     train = wide_to_long(folder / "Hourly-train.csv", first)
-    test = test_frame(folder / "Hourly-test.csv", train, first)
+    test = held_out_frame(folder / "Hourly-test.csv", train, first)
     print(f"{train['unique_id'].nunique()} series, {len(train):,} training points", flush=True)
 
     predictions = test.copy()

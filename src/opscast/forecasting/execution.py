@@ -157,7 +157,7 @@ class SeriesRunner:
             client = self._dask()
             futures = client.map(work, client.scatter(chunks), pure=False)
             position = {future.key: index for index, future in enumerate(futures)}
-            finished = as_completed(futures)  # type: ignore[no-untyped-call]
+            finished = as_completed(futures, loop=client.loop)  # type: ignore[no-untyped-call]
             for future in finished:
                 index = position[future.key]
                 results[index] = future.result()

@@ -100,10 +100,17 @@ def _model(
     n_windows: int,
     runner: SeriesRunner,
     time_budget: float | None = None,
+    candidates: Sequence[str] | None = None,
 ) -> Forecaster:
     if name in SELECTING_MODELS:
         return SelectingForecaster(
-            name, spec, horizon=h, n_windows=n_windows, time_budget=time_budget, runner=runner
+            name,
+            spec,
+            horizon=h,
+            n_windows=n_windows,
+            candidates=candidates,
+            time_budget=time_budget,
+            runner=runner,
         )
     return single_model(name, spec)()
 
@@ -118,6 +125,7 @@ def _backtest_points(
     n_windows: int,
     step: int | None = None,
     time_budget: float | None = None,
+    candidates: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Backtest points of one model; local models run chunk by chunk through ``runner``."""
     if name in LOCAL_MODELS:
@@ -132,7 +140,7 @@ def _backtest_points(
     runner.report(f"backtesting {name}")
     quiet = SeriesRunner(runner.scheduler)  # a selection per window would flood the progress line
     return cross_validate(
-        partial(_model, name, spec, h, 2, quiet, time_budget),
+        partial(_model, name, spec, h, 2, quiet, time_budget, candidates),
         df,
         h=h,
         n_windows=n_windows,
@@ -162,11 +170,13 @@ def forecast(
     seasons: Sequence[int] = (),
     time_budget: float | None = None,
     scheduler: str | None = None,
+    candidates: Sequence[str] | None = None,
 ) -> ForecastResult:
     """Fit ``model`` on every series and forecast ``h`` steps, with intervals at ``levels``.
 
-    ``time_budget`` (seconds) bounds the expensive candidates of ``auto``/``ensemble``;
-    ``scheduler`` is a Dask scheduler address to fit local models on.
+    ``candidates`` and ``time_budget`` (seconds for the expensive candidates) shape what
+    ``auto``/``ensemble`` try; ``scheduler`` is a Dask scheduler address to fit local
+    models on.
     """
     check_model_names([model])
     checked_levels = check_levels(levels)
@@ -184,7 +194,9 @@ def forecast(
             work = partial(fit_predict, single_model(model, spec), h)
             result = runner.run(work, clean, f"fitting {model}")
         else:
-            fitted = _model(model, spec, h, n_windows, runner, time_budget)
+            if candidates is not None:
+                check_model_names(candidates)
+            fitted = _model(model, spec, h, n_windows, runner, time_budget, candidates)
             if model not in SELECTING_MODELS:
                 runner.report(f"fitting {model}")
             result = fitted.fit(clean).predict(h)
@@ -230,6 +242,7 @@ def backtest(
     seasons: Sequence[int] = (),
     time_budget: float | None = None,
     scheduler: str | None = None,
+    candidates: Sequence[str] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of each model: MAE, RMSE, MAPE, sMAPE, MASE per series and overall.
 
@@ -253,6 +266,7 @@ def backtest(
                 n_windows=n_windows,
                 step=step,
                 time_budget=time_budget,
+                candidates=candidates,
             )
             joined = made if joined is None else joined.merge(made, on=KEYS, how="inner")
     assert joined is not None
