@@ -101,6 +101,9 @@ def run_peer(tool: str, model: str, train: pd.DataFrame) -> pd.DataFrame:
 def measure(tool: str, model: str, data_path: str, out: Any) -> None:
     """In a fresh process: import, then time fit + forecast, then report peak memory."""
     import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", message="possible convergence problem")
 
     import mlforecast  # noqa: F401
     import statsforecast  # noqa: F401

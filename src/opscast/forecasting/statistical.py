@@ -10,6 +10,7 @@ Series are grouped by the seasons they keep, one statsforecast fit per group.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
@@ -86,7 +87,11 @@ class StatisticalForecaster:
             model = _statsforecast_model(self.name, seasons)
             model.alias = self.name
             forecaster = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
-            forecaster.fit(df[df["unique_id"].isin(members.index)][["unique_id", "ds", "y"]])
+            with warnings.catch_warnings():
+                # AutoARIMA warns for every candidate order whose optimiser stopped early;
+                # the search simply moves on, so the user has nothing to act on
+                warnings.filterwarnings("ignore", message="possible convergence problem")
+                forecaster.fit(df[df["unique_id"].isin(members.index)][["unique_id", "ds", "y"]])
             self._forecasters.append((forecaster, members.index))
         return self
 
