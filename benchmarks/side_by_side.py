@@ -184,6 +184,8 @@ def plan(args: argparse.Namespace) -> list[tuple[int, str, list[str], int | None
     for model in SCALABLE:
         peer = "mlforecast" if model in GLOBAL else "statsforecast"
         steps.append((large, model, ["opscast", peer], None))
+    if args.models:
+        steps = [step for step in steps if step[1] in args.models]
     return steps
 
 
@@ -192,8 +194,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--arima-series", type=int, default=200)
     parser.add_argument("--prophet-series", type=int, default=100)
+    parser.add_argument("--models", nargs="*", help="run only these models")
+    parser.add_argument("--table", type=Path, nargs="*", help="print the table of saved runs")
     parser.add_argument("--output", type=Path, default=Path("var/benchmarks/side_by_side.json"))
     args = parser.parse_args()
+    if args.table:
+        print_table([row for path in args.table for row in json.loads(path.read_text())])
+        return
     if args.quick:
         args.arima_series = min(args.arima_series, 20)
         args.prophet_series = min(args.prophet_series, 10)

@@ -29,6 +29,7 @@ Progress = Callable[[str], None]
 ChunkWork = Callable[[pd.DataFrame], pd.DataFrame]
 DASK_HINT = "distributed fitting needs Dask; install it with: pip install 'opscast[dask]'"
 LOCAL_CHUNKS = 20  # progress updates per stage when running here
+MIN_LOCAL_CHUNK = 25  # series: below that a chunk's fixed cost outweighs a progress update
 CHUNKS_PER_THREAD = 4  # enough to balance uneven series over a cluster's threads
 
 
@@ -99,7 +100,7 @@ class SeriesRunner:
 
     def _chunk_count(self, n_series: int) -> int:
         if self.scheduler is None:
-            return min(n_series, LOCAL_CHUNKS)
+            return max(1, min(LOCAL_CHUNKS, n_series // MIN_LOCAL_CHUNK))
         threads = sum(self._dask().nthreads().values()) or 1
         return min(n_series, CHUNKS_PER_THREAD * threads)
 

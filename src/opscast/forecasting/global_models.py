@@ -28,7 +28,7 @@ def make_regressor(name: str, seed: int = 0) -> Any:
 
         # One thread: OpenMP threads spin-wait at every tree, and on a shared or busy
         # machine that made a 300-tree fit of 900 rows take 16 s instead of 0.3 s.
-        # Parallelism comes from fitting series chunks side by side (Dask) instead.
+        # The same holds for XGBoost below.
         return LGBMRegressor(
             n_estimators=300,
             learning_rate=0.05,
