@@ -281,9 +281,19 @@ FreqOption = Annotated[
     str | None, typer.Option(help="Pandas frequency of ds (D, h, 5min, ...); inferred if omitted.")
 ]
 SeasonOption = Annotated[
-    int | None,
+    list[int] | None,
     typer.Option(
-        min=1, help="Season length in steps (24 for hourly data); from --freq if omitted."
+        min=1,
+        help="Season length in steps (24 for hourly data); repeat for several cycles "
+        "(--season-length 24 --season-length 168); from --freq if omitted.",
+    ),
+]
+BudgetOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0,
+        help="Seconds auto/ensemble may spend on expensive candidates (ets, arima), "
+        "hardest series first [default: twice the cheap candidates' time].",
     ),
 ]
 
@@ -302,10 +312,15 @@ def forecast_command(
     windows: Annotated[
         int, typer.Option(min=1, help="Backtest windows for selection and intervals.")
     ] = 2,
+    time_budget: BudgetOption = None,
 ) -> None:
-    """Forecast every series of a CSV; writes unique_id, ds, <model> and -lo-L/-hi-L columns."""
+    """Forecast every series of a CSV; writes unique_id, ds, <model> and -lo-L/-hi-L columns.
+
+    Local models run on the Dask cluster at OPSCAST_DASK_SCHEDULER when it is set.
+    """
     from opscast.forecasting import forecast
 
+    settings = _load_settings()
     frame = _read_series(input_path)
     with _user_errors(), _steps(f"{model} x {frame['unique_id'].nunique()} series") as step:
         result = forecast(
@@ -313,10 +328,12 @@ def forecast_command(
             model,
             horizon,
             freq=freq,
-            season_length=season_length,
+            seasons=season_length or (),
             levels=level or [],
             n_windows=windows,
             on_step=step,
+            time_budget=time_budget,
+            scheduler=settings.dask_scheduler,
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     result.forecasts.to_csv(output, index=False)
@@ -325,6 +342,12 @@ def forecast_command(
         picked = Counter(name for names in result.chosen.values() for name in names)
         typer.echo(
             "models used: " + ", ".join(f"{name} x{count}" for name, count in picked.most_common()),
+            err=True,
+        )
+        series = len(result.chosen)
+        typer.echo(
+            "backtested: "
+            + ", ".join(f"{name} on {n}/{series}" for name, n in result.tried.items()),
             err=True,
         )
 
@@ -348,10 +371,12 @@ def backtest_command(
     ] = None,
     freq: FreqOption = None,
     season_length: SeasonOption = None,
+    time_budget: BudgetOption = None,
 ) -> None:
     """Rolling-origin backtest: MAE, RMSE, MAPE, sMAPE and MASE per model and per series."""
     from opscast.forecasting import backtest
 
+    settings = _load_settings()
     frame = _read_series(input_path)
     models = model or ["seasonal_naive", "ets", "theta"]
     with _user_errors(), _steps(f"backtest x {frame['unique_id'].nunique()} series") as report:
@@ -362,8 +387,10 @@ def backtest_command(
             n_windows=windows,
             step=step,
             freq=freq,
-            season_length=season_length,
+            seasons=season_length or (),
             on_step=report,
+            time_budget=time_budget,
+            scheduler=settings.dask_scheduler,
         )
     per_series: dict[str, dict[str, dict[str, float | None]]] = {}
     for row in result.per_series.to_dict("records"):

@@ -17,6 +17,10 @@ from opscast.forecasting.protocol import Forecaster, ForecastingError
 MIN_TRAIN_POINTS = 4
 
 
+class SeriesTooShortError(ForecastingError):
+    """No series is long enough for even one backtest window."""
+
+
 def cross_validate(
     make_model: Callable[[], Forecaster],
     df: pd.DataFrame,
@@ -53,7 +57,7 @@ def cross_validate(
         if on_window is not None:
             on_window()
     if not results:
-        raise ForecastingError(
+        raise SeriesTooShortError(
             f"series are too short to backtest {n_windows} window(s) of {h} points; "
             "lower --horizon or --windows"
         )

@@ -7,18 +7,30 @@ from dataclasses import dataclass
 
 from opscast.forecasting.global_models import GLOBAL_MODELS, GlobalForecaster
 from opscast.forecasting.hybrid import HybridForecaster
+from opscast.forecasting.prophet_model import ProphetForecaster
 from opscast.forecasting.protocol import Forecaster, ForecastingError
 from opscast.forecasting.statistical import STATISTICAL_MODELS, StatisticalForecaster
 
 SELECTING_MODELS = ("auto", "ensemble")
-MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, "hybrid", *SELECTING_MODELS)
-# Tried by auto and ensemble: cheap and complementary (naive, smoothing, theta, a global tree).
-DEFAULT_CANDIDATES = ("seasonal_naive", "ets", "theta", "lightgbm")
+MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, "hybrid", "prophet", *SELECTING_MODELS)
+# One model per series: these split over series and run anywhere, Dask workers included.
+LOCAL_MODELS = (*STATISTICAL_MODELS, "prophet")
+# What auto and ensemble try on every series: each costs little per series (a global
+# model is one fit for all of them) and they fail differently.
+CHEAP_CANDIDATES = ("seasonal_naive", "theta", "lightgbm")
+# Tried after the cheap ones, hardest series first, as far as the time budget reaches:
+# AutoETS costs about ten times AutoTheta per series, AutoARIMA ten times more again.
+EXPENSIVE_CANDIDATES = ("ets", "arima")
+DEFAULT_CANDIDATES = (*CHEAP_CANDIDATES, *EXPENSIVE_CANDIDATES)
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """What every model needs to know about the data besides the data itself."""
+    """What every model needs to know about the data besides the data itself.
+
+    ``seasons`` lists every cycle (24 and 168 for hourly traffic) for MSTL and Prophet;
+    the other models use ``season_length``, the main one.
+    """
 
     freq: str | int
     season_length: int = 1
@@ -39,6 +51,10 @@ def single_model(name: str, spec: ModelSpec) -> Callable[[], Forecaster]:
     if name == "hybrid":
         return lambda: HybridForecaster(
             freq=spec.freq, season_length=spec.season_length, seasons=spec.seasons, seed=spec.seed
+        )
+    if name == "prophet":
+        return lambda: ProphetForecaster(
+            freq=spec.freq, season_length=spec.season_length, seasons=spec.seasons
         )
     raise ForecastingError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 

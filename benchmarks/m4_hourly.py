@@ -1,0 +1,154 @@
+"""M4 Hourly accuracy: sMAPE, MASE and OWA of opscast's models, scored as M4 scored them.
+
+Run: ``nice .venv/bin/python benchmarks/m4_hourly.py [--quick] [--data-dir ../shared/data]``.
+The 414 hourly series (``m4/Hourly-train.csv``, wide, no timestamps) become a long
+frame with integer ``ds``; every model forecasts 48 steps with season 24, and ``auto``
+runs through the command line (``opscast forecast ... --model auto``) exactly as a user
+would. OWA is relative to Naive2 computed here; the published rows come from the M4
+paper (Makridakis et al., 2020) for comparison. ``--quick`` takes 40 series and the
+cheap models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from opscast.forecasting import forecast
+from opscast.forecasting.m4_scoring import m4_scores, naive2
+
+H = 48
+SEASON = 24
+PUBLISHED = [
+    ("Naive2 (M4 benchmark)", 1.000),
+    ("sNaive (M4 benchmark)", 0.627),
+    ("Theta (M4 benchmark)", 1.006),
+    ("Smyl ES-RNN (M4 winner)", 0.440),
+    ("best hourly entry", 0.410),
+]
+# (row label, model, extra seasons). arima is left out of the per-model rows: about 3 s
+# per series here, 20 minutes for the set; auto still tries it within its budget.
+MODELS = [
+    ("seasonal_naive", "seasonal_naive", ()),
+    ("naive", "naive", ()),
+    ("theta", "theta", ()),
+    ("lightgbm", "lightgbm", ()),
+    ("xgboost", "xgboost", ()),
+    ("ets", "ets", ()),
+    ("mstl (24, 168)", "mstl", (24, 168)),
+    ("hybrid (mstl + lightgbm)", "hybrid", (24, 168)),
+    ("ensemble", "ensemble", ()),
+]
+QUICK_MODELS = {"seasonal_naive", "naive", "theta", "lightgbm", "ets"}
+
+
+def wide_to_long(path: Path, first: int = 0) -> pd.DataFrame:
+    wide = pd.read_csv(path)
+    if first:
+        wide = wide.head(first)
+    long = wide.melt(id_vars="V1", var_name="column", value_name="y").dropna()
+    long["ds"] = long["column"].str[1:].astype(int) - 2
+    return (
+        long.rename(columns={"V1": "unique_id"})[["unique_id", "ds", "y"]]
+        .sort_values(["unique_id", "ds"])
+        .reset_index(drop=True)
+    )
+
+
+def held_out_frame(path: Path, train: pd.DataFrame, first: int = 0) -> pd.DataFrame:
+    held = wide_to_long(path, first)
+    last = train.groupby("unique_id")["ds"].max()
+    held["ds"] = held["ds"] + held["unique_id"].map(last) + 1
+    return held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--output", type=Path, default=Path("var/benchmarks/m4_hourly.json"))
+    args = parser.parse_args()
+    folder = args.data_dir / "m4"
+    if not (folder / "Hourly-train.csv").is_file():
+        sys.exit(f"M4 Hourly not found under {folder}; pass --data-dir")
+    first = 40 if args.quick else 0
+    train = wide_to_long(folder / "Hourly-train.csv", first)
+    test = held_out_frame(folder / "Hourly-test.csv", train, first)
+    print(f"{train['unique_id'].nunique()} series, {len(train):,} training points", flush=True)
+
+    predictions = test.copy()
+    timings: dict[str, float] = {}
+    naive2_rows = []
+    for uid, group in train.groupby("unique_id", sort=False):
+        future = test.loc[test["unique_id"] == uid, "ds"].to_numpy()
+        naive2_rows.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": future, "naive2": naive2(group["y"].to_numpy(), H, 24)}
+            )
+        )
+    predictions = predictions.merge(pd.concat(naive2_rows), on=["unique_id", "ds"])
+    labels = ["naive2"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "hourly.csv"
+        out = Path(tmp) / "auto.csv"
+        train.to_csv(csv, index=False)
+        started = time.perf_counter()
+        command = [
+            str(Path(sys.executable).parent / "opscast"),
+            "forecast",
+            "--input", str(csv),
+            "--horizon", str(H),
+            "--season-length", str(SEASON),
+            "--model", "auto",
+            "--output", str(out),
+        ]  # fmt: skip
+        subprocess.run(command, check=True, env=os.environ.copy())
+        timings["auto (CLI)"] = time.perf_counter() - started
+        auto = pd.read_csv(out).rename(columns={"auto": "auto (CLI)"})
+        predictions = predictions.merge(auto, on=["unique_id", "ds"])
+        labels.append("auto (CLI)")
+        print(f"auto (CLI): {timings['auto (CLI)']:.0f} s", flush=True)
+
+    for label, model, seasons in MODELS:
+        if args.quick and model not in QUICK_MODELS:
+            continue
+        started = time.perf_counter()
+        result = forecast(train, model, H, season_length=SEASON, seasons=seasons).forecasts
+        timings[label] = time.perf_counter() - started
+        predictions = predictions.merge(
+            result.rename(columns={model: label}), on=["unique_id", "ds"]
+        )
+        labels.append(label)
+        print(f"{label}: {timings[label]:.0f} s", flush=True)
+        scores = m4_scores(predictions, train, labels, SEASON)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(
+            json.dumps({"scores": scores.to_dict("records"), "seconds": timings}, indent=2)
+        )
+
+    scores = m4_scores(predictions, train, labels, SEASON).sort_values("owa")
+    print(f"\n{train['unique_id'].nunique()} series, h={H}, season {SEASON}\n")
+    print("| model | sMAPE | MASE | OWA | fit + forecast s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for row in scores.itertuples():
+        seconds = timings.get(str(row.model), np.nan)
+        shown = "" if np.isnan(seconds) else f"{seconds:.0f}"
+        print(
+            f"| opscast {row.model} | {row.smape:.2f} | {row.mase:.3f} | {row.owa:.3f} | {shown} |"
+        )
+    for name, owa in PUBLISHED:
+        print(f"| {name} (published) | | | {owa:.3f} | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Per-series work, run in this process or on a Dask cluster, with progress and a time estimate.
+
+A local model (one fit per series) splits over series into chunks that can run
+anywhere and concatenate back unchanged, so the result is the same on one core or on a
+cluster. Global models learn from every series at once and stay in the calling process.
+The scheduler address is a parameter, never read from settings here: kernels take what
+they need as arguments.
+
+Chunks run in the order given, so work ranked by priority is cut at the least useful
+end when a deadline passes; the estimate of the time left is the measured time per
+series so far times the series still to go.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import pandas as pd
+
+from opscast.forecasting.backtest import SeriesTooShortError, cross_validate
+from opscast.forecasting.protocol import Forecaster, ForecastingError
+
+Progress = Callable[[str], None]
+ChunkWork = Callable[[pd.DataFrame], pd.DataFrame]
+DASK_HINT = "distributed fitting needs Dask; install it with: pip install 'opscast[dask]'"
+LOCAL_CHUNKS = 20  # progress updates per stage when running here
+MIN_LOCAL_CHUNK = 25  # series: below that a chunk's fixed cost outweighs a progress update
+CHUNKS_PER_THREAD = 4  # enough to balance uneven series over a cluster's threads
+
+
+def fit_predict(make_model: Callable[[], Forecaster], h: int, chunk: pd.DataFrame) -> pd.DataFrame:
+    return make_model().fit(chunk).predict(h)
+
+
+def backtest_chunk(
+    make_model: Callable[[], Forecaster],
+    h: int,
+    n_windows: int,
+    step: int | None,
+    chunk: pd.DataFrame,
+) -> pd.DataFrame:
+    """Backtest points of a chunk; none (not an error) when its series are all too short."""
+    try:
+        return cross_validate(make_model, chunk, h=h, n_windows=n_windows, step=step)
+    except SeriesTooShortError:
+        return pd.DataFrame()
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{seconds / 60:.0f} min"
+
+
+class SeriesRunner:
+    """Runs a function of a long-format frame over chunks of its series."""
+
+    def __init__(self, scheduler: str | None = None, *, on_step: Progress | None = None) -> None:
+        self.scheduler = scheduler
+        self.on_step = on_step
+        self._client: Any = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def report(self, message: str) -> None:
+        if self.on_step is not None:
+            self.on_step(message)
+
+    def _dask(self) -> Any:
+        if self._client is None:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise ForecastingError(DASK_HINT) from None
+            try:
+                self._client = Client(  # type: ignore[no-untyped-call]
+                    self.scheduler, set_as_default=False, timeout="10s"
+                )
+            except OSError as exc:
+                raise ForecastingError(
+                    f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
+                ) from None
+        return self._client
+
+    def _chunk_count(self, n_series: int) -> int:
+        if self.scheduler is None:
+            return max(1, min(LOCAL_CHUNKS, n_series // MIN_LOCAL_CHUNK))
+        threads = sum(self._dask().nthreads().values()) or 1
+        return min(n_series, CHUNKS_PER_THREAD * threads)
+
+    def _chunks(self, df: pd.DataFrame, ids: Sequence[Any] | None) -> list[pd.DataFrame]:
+        order = pd.Index(ids if ids is not None else df["unique_id"].unique())
+        if order.empty:
+            return []
+        frame = df[df["unique_id"].isin(order)]
+        rank = pd.Series(range(len(order)), index=order)
+        frame = frame.assign(_rank=frame["unique_id"].map(rank).to_numpy())
+        frame = frame.sort_values(["_rank", "ds"], kind="stable", ignore_index=True)
+        size = math.ceil(len(order) / self._chunk_count(len(order)))
+        bounds = frame["_rank"].searchsorted(range(0, len(order), size)).tolist()
+        bounds.append(len(frame))
+        clean = frame.drop(columns="_rank")
+        return [clean.iloc[start:end] for start, end in itertools.pairwise(bounds)]
+
+    def run(
+        self,
+        work: ChunkWork,
+        df: pd.DataFrame,
+        label: str,
+        *,
+        ids: Sequence[Any] | None = None,
+        deadline: float | None = None,
+    ) -> pd.DataFrame:
+        """``work`` on every chunk, concatenated; chunks not started by ``deadline`` are skipped.
+
+        ``ids`` restricts and orders the series (most important first).
+        """
+        chunks = self._chunks(df, ids)
+        sizes = [int(chunk["unique_id"].nunique()) for chunk in chunks]
+        total = sum(sizes)
+        started = time.monotonic()
+        done = 0
+        results: dict[int, pd.DataFrame] = {}
+
+        def progress(finished: int) -> None:
+            elapsed = time.monotonic() - started
+            left = elapsed / max(finished, 1) * (total - finished)
+            where = "" if self.scheduler is None else " on dask"
+            self.report(f"{label}{where}: {finished}/{total} series, ~{duration(left)} left")
+
+        self.report(f"{label}: {total} series")
+        if self.scheduler is None:
+            for index, chunk in enumerate(chunks):
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                results[index] = work(chunk)
+                done += sizes[index]
+                progress(done)
+        else:
+            from distributed import as_completed
+
+            client = self._dask()
+            futures = client.map(work, client.scatter(chunks), pure=False)
+            position = {future.key: index for index, future in enumerate(futures)}
+            finished = as_completed(futures, loop=client.loop)  # type: ignore[no-untyped-call]
+            for future in finished:
+                index = position[future.key]
+                results[index] = future.result()
+                done += sizes[index]
+                progress(done)
+                if deadline is not None and time.monotonic() > deadline:
+                    client.cancel([f for f in futures if not f.done()])
+                    break
+        parts = [results[index] for index in sorted(results) if not results[index].empty]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
