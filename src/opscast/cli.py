@@ -174,6 +174,76 @@ def migrate() -> None:
 
 
 @app.command()
+def retrain(
+    task: Annotated[str, typer.Option(help="Target to retrain (incidents, ...) or all.")] = "all",
+    if_drift: Annotated[
+        bool,
+        typer.Option(
+            "--if-drift", help="Only run the retrains that drift checks have queued, if any."
+        ),
+    ] = False,
+) -> None:
+    """Retrain now, under guard, and print a JSON summary (for cron and CI).
+
+    Runs in this process; with --if-drift nothing is trained unless a drift check flagged
+    since the last retrain (its retrain is waiting in the queue).
+    """
+    from datetime import timedelta
+
+    from opscast.db import Database
+    from opscast.jobs.catalog import job_handlers
+    from opscast.jobs.runner import JobRunner
+    from opscast.jobs.service import get_job, list_jobs
+    from opscast.registry import ModelStore
+    from opscast.retraining.service import RETRAIN_JOB, request_retrain
+
+    settings = _load_settings()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    runner = JobRunner(
+        database,
+        job_handlers(settings, ModelStore.from_settings(settings)),
+        stale_after=timedelta(seconds=settings.job_stale_seconds),
+    )
+    with database.session() as session:
+        queued, _ = list_jobs(session, status="queued", kind=RETRAIN_JOB, limit=500)
+        drift_queued = [job.id for job in queued if job.requested_by.startswith("drift:")]
+    if if_drift and not drift_queued:
+        typer.echo(json.dumps({"jobs": [], "message": "no drift check asked for a retrain"}))
+        database.dispose()
+        return
+    if not if_drift:
+        with _user_errors(), database.session() as session:
+            request_retrain(
+                session,
+                task,
+                known=runner.handlers[RETRAIN_JOB].targets,  # type: ignore[attr-defined]
+                requested_by="cli",
+            )
+    with _steps("retraining"):
+        ran = runner.run_until_idle()
+    summary = []
+    with database.session() as session:
+        for job_id in ran:
+            job, _ = get_job(session, job_id)
+            summary.append(
+                {
+                    "id": job.id,
+                    "kind": job.kind,
+                    "task": job.task,
+                    "status": job.status,
+                    "requested_by": job.requested_by,
+                    "result": job.result,
+                    "error": job.error,
+                }
+            )
+    database.dispose()
+    typer.echo(json.dumps({"jobs": summary}, indent=2, default=str))
+    if any(row["status"] != "succeeded" for row in summary):
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def worker(
     once: Annotated[
         bool, typer.Option("--once", help="Run what is queued (and due), then exit.")
