@@ -7,13 +7,14 @@ acknowledged.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from opscast.anomaly.repository import PredictionRepository
 from opscast.anomaly.tables import Anomaly, FailureForecast
+from opscast.db import utc_now
 from opscast.errors import InvalidInputError
 
 
@@ -25,7 +26,7 @@ def record_predictions(
     """Store flagged points; keep the newest failure estimate per series, drop cleared ones."""
     repository = PredictionRepository(session)
     repository.upsert_anomalies(anomalies)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     repository.upsert_forecasts(
         [{**row, "updated_at": now} for row in failures.values() if row is not None]
     )

@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from opscast.db import Database
+from opscast.db import Database, utc_now
 from opscast.jobs.cron import next_run
 from opscast.jobs.repository import JobRepository
-from opscast.jobs.service import submit_job, utc_now
+from opscast.jobs.service import submit_job
 from opscast.jobs.tables import JobStatus
 from opscast.observability import JOB_DURATION, JOBS, get_logger
 

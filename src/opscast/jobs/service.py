@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from opscast.db import utc_now
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.jobs.cron import check_cron, next_run
 from opscast.jobs.repository import JobRepository
 from opscast.jobs.tables import Job, JobLog, JobSchedule
 
 DEFAULT_MAX_ATTEMPTS = 3
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)

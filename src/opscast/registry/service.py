@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
 from opscast.registry.promotion import PromotionDecision, decide_promotion
 from opscast.registry.repository import ModelEventRepository
@@ -40,10 +40,6 @@ class GuardedOutcome:
     @property
     def promoted(self) -> bool:
         return self.decision.promote
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def register_guarded(
@@ -88,7 +84,7 @@ def register_guarded(
             tolerance=tolerance,
             reason=decision.reason,
             requested_by=requested_by,
-            at=_now(),
+            at=utc_now(),
         )
     )
     if decision.promote:
@@ -136,7 +132,7 @@ def rollback(
             previous_version=current,
             reason=reason or f"rolled back from version {current}",
             requested_by=requested_by,
-            at=_now(),
+            at=utc_now(),
         )
     )
     store.set_alias(task, CHAMPION, to_version)

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from opscast.db import utc_now
 from opscast.errors import InvalidInputError
 from opscast.jobs.repository import JobRepository
-from opscast.jobs.service import Submitted, set_schedule, submit_job, utc_now
+from opscast.jobs.service import Submitted, set_schedule, submit_job
 from opscast.retraining.repository import PolicyRepository
 from opscast.retraining.retrainer import ALL_TARGETS, DEFAULT_TOLERANCE
 from opscast.retraining.tables import RetrainPolicy

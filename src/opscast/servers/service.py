@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from opscast.db import utc_now
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import SERVERS
 from opscast.series.service import ingest_frame
@@ -22,7 +23,7 @@ from opscast.servers.schemas import ServerCreate, TickIn, TickOut, TransitionOut
 from opscast.servers.simulator import advance, episode_steps, fleet_trace
 from opscast.servers.tables import FleetSimulation, Server, ServerEvent
 from opscast.simulate.server_metrics import ROLES
-from opscast.tickets.service import Scoring, open_server_ticket, utc_now
+from opscast.tickets.service import Scoring, open_server_ticket
 
 DEFAULT_FLEET = 5
 DEFAULT_FAILURE_SHARE = 0.3

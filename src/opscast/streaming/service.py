@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from opscast.anomaly import service as predictions
+from opscast.db import utc_now
 from opscast.errors import InvalidInputError
 from opscast.observability import ANOMALIES
 from opscast.series import service as series_service
@@ -102,7 +103,7 @@ def store_batch(
     session: Session, batch: MetricBatch, *, now: datetime | None = None
 ) -> StoredBatch:
     """Store points and log counts once per batch id; a repeat writes nothing."""
-    at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    at = now.replace(tzinfo=None) if now else utc_now()
     receipts = IngestRepository(session)
     if not receipts.claim(
         batch.batch_id,
@@ -184,7 +185,7 @@ def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:
 
 def record_scored(session: Session, scored: Scored, detector: str) -> int:
     """Store the flagged points and failure estimates of a scored batch; how many flagged."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = [
         {**point, "detector": detector, "detected_at": now}
         for point in flagged_points(scored.points)

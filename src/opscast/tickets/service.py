@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from opscast.config import Settings
+from opscast.db import utc_now
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, TICKETS
 from opscast.tickets.classification import Classification, classify
@@ -50,11 +51,6 @@ SAMPLE_SEED = 11
 CORRECTION_WEIGHT = 5.0
 HOLDOUT_SHARE = 0.2
 MAX_DAILY_RANGE_DAYS = 3660
-
-
-def utc_now() -> datetime:
-    """Naive UTC, the convention of every stored timestamp."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ticket_text(title: str, description: str) -> str:

@@ -14,10 +14,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from opscast.db import Database
+from opscast.db import Database, utc_now
 from opscast.forecasting import backtest
 from opscast.forecasting.zoo import ModelSpec, single_model
-from opscast.jobs.service import utc_now
 from opscast.registry.service import GuardedOutcome, register_guarded
 from opscast.retraining import service
 from opscast.retraining.retrainer import RetrainRequest
