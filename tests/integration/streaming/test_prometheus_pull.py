@@ -19,6 +19,7 @@ from opscast.jobs import service as jobs
 from opscast.jobs.catalog import job_handlers
 from opscast.jobs.runner import JobRunner
 from opscast.jobs.tables import JobStatus
+from opscast.registry import ModelStore
 from opscast.series.repository import SeriesRepository
 from opscast.streaming.prometheus_pull import KIND, pull
 
@@ -121,7 +122,7 @@ def test_the_job_stores_pulled_series(prometheus: str, database: Database, setti
         job_id = jobs.submit_job(
             session, kind=KIND, params={"url": prometheus, **PARAMS, "limit": 100}
         ).job.id
-    runner = JobRunner(database, job_handlers(settings))
+    runner = JobRunner(database, job_handlers(settings, ModelStore.from_settings(settings)))
     assert runner.run_next() == job_id
     with database.session() as session:
         job, _logs = jobs.get_job(session, job_id)
