@@ -140,7 +140,7 @@ def test_the_job_stores_pulled_series(prometheus: str, database: Database, setti
 def test_a_pull_in_the_server_reaches_the_predictions(
     prometheus: str, client_factory: ClientFactory
 ) -> None:
-    client = client_factory(job_poll_seconds=0.1)
+    client = client_factory(job_poll_seconds=0.1, run_jobs=True)
     with client.app.state.database.session() as session:  # type: ignore[attr-defined]
         jobs.submit_job(session, kind=KIND, params={"url": prometheus, **PARAMS, "limit": 100})
     deadline = time.monotonic() + 60
