@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from opscast.api.deps import SessionDep
+from opscast.api.deps import ModelStoreDep, SessionDep
 from opscast.drift import service
 from opscast.drift.report import plotly_js_path
 from opscast.drift.schemas import (
@@ -25,9 +25,30 @@ from opscast.drift.schemas import (
     DriftReportPage,
 )
 from opscast.drift.tables import DriftReport
+from opscast.errors import InvalidInputError, NotFoundError
+from opscast.registry import ModelStore
 from opscast.retraining.service import RETRAIN_JOB, retrain_on_drift
 
 INCIDENTS_TARGET = "incidents"
+
+
+def stored_baseline(store: ModelStore, task: str, metric: str) -> float:
+    """The serving version's backtest error: the baseline it was promoted on."""
+    try:
+        champion = store.get_task(task).champion
+    except NotFoundError:
+        raise NotFoundError(
+            f"no model task {task!r} in the registry; send its baseline error instead",
+            field="task",
+        ) from None
+    value = champion.metrics.get(metric) if champion is not None else None
+    if value is None:
+        raise InvalidInputError(
+            f"task {task!r} has no stored {metric} for a serving model; send a baseline",
+            field="baseline",
+        )
+    return value
+
 
 router = APIRouter(tags=["drift"])
 
@@ -112,15 +133,20 @@ def detect_drift(
     response_model=ConceptDriftResponse,
     summary="Has a model got worse on the actuals that arrived since it was trained?",
 )
-def detect_concept_drift(body: ConceptDriftRequest, session: SessionDep) -> ConceptDriftResponse:
+def detect_concept_drift(
+    body: ConceptDriftRequest, session: SessionDep, store: ModelStoreDep
+) -> ConceptDriftResponse:
     """Drift when the model's error exceeds ``baseline * (1 + tolerance)``; a streaming
     detector (ADWIN or Page-Hinkley) also dates changes in the absolute-error stream."""
+    baseline = body.baseline
+    if baseline is None:
+        baseline = stored_baseline(store, body.task, body.metric)
     result, report = service.detect_model_drift(
         session,
         task=body.task,
         actual=body.actual,
         predicted=body.predicted,
-        baseline=body.baseline,
+        baseline=baseline,
         metric=body.metric,
         tolerance=body.tolerance,
         detector=body.detector,

@@ -90,11 +90,13 @@ class ConceptDriftRequest(BaseModel):
     task: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["demand"])
     actual: list[float] = Field(min_length=1, max_length=1_000_000)
     predicted: list[float] = Field(min_length=1, max_length=1_000_000)
-    baseline: float = Field(
+    baseline: float | None = Field(
+        default=None,
         ge=0,
         allow_inf_nan=False,
         description="The model's error when it was trained, in the metric's units "
-        "(percent for mape and smape).",
+        "(percent for mape and smape); by default the backtest error the model registry "
+        "stored with the task's serving version.",
     )
     metric: Literal["mae", "rmse", "mape", "smape"] = "mape"
     tolerance: float = Field(

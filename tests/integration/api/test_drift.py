@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from opscast.registry import ModelStore
 from opscast.simulate import simulate_incidents
 
 RATE = 20.0
@@ -337,3 +339,24 @@ def test_partly_covered_first_and_last_periods_are_left_out(client: TestClient) 
     assert body["reference_periods"] == 11  # 2024-01-08 to 2024-03-18
     assert body["mean_change"]["reference_mean"] == 70.0
     assert body["drift_detected"] is False
+
+
+def test_concept_drift_reads_the_baseline_the_registry_stored(
+    model_store_ready: Path, client: TestClient
+) -> None:
+    body = concept_body()
+    del body["baseline"]
+    missing = client.post("/drift/concept", json=body)
+    assert missing.status_code == 404
+    assert "send its baseline" in missing.json()["message"]
+    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    frame = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2025-01-01")], "y": [1.0]})
+    scores = {"mae": 4.0, "rmse": 5.0, "mape": 8.0, "smape": 8.0, "mase": 0.9}
+    store.register("demand", {"k": 1}, data=frame, params={"model": "ets"}, metrics=scores)
+    unserved = client.post("/drift/concept", json=body)
+    assert unserved.status_code == 422
+    store.set_alias("demand", "champion", 1)
+    served = client.post("/drift/concept", json=body)
+    assert served.status_code == 200, served.text
+    assert served.json()["performance"]["baseline"] == 8.0
+    assert served.json()["concept_drift"] is True
