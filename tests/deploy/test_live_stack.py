@@ -107,6 +107,7 @@ def spread_requests(server: Server) -> int:
 def test_requests_served_by_both_workers_appear_summed_in_metrics(workers: Server) -> None:
     before = exposed_count(workers.metrics)
     sent = spread_requests(workers)
+    eventually(lambda: exposed_count(workers.metrics) - before == sent, f"{sent} requests counted")
     by_worker = counts_by_worker(workers)
     assert sum(1 for count in by_worker.values() if count) == 2, by_worker
     assert sum(by_worker.values()) - before == sent
