@@ -188,11 +188,8 @@ def retrain(
     Runs in this process; with --if-drift nothing is trained unless a drift check flagged
     since the last retrain (its retrain is waiting in the queue).
     """
-    from datetime import timedelta
-
     from opscast.db import Database
-    from opscast.jobs.catalog import job_handlers
-    from opscast.jobs.runner import JobRunner
+    from opscast.jobs.catalog import job_runner
     from opscast.jobs.service import get_job, list_jobs
     from opscast.registry import ModelStore
     from opscast.retraining.service import RETRAIN_JOB, request_retrain
@@ -200,11 +197,7 @@ def retrain(
     settings = _load_settings()
     database = Database(settings.resolved_database_url)
     database.migrate()
-    runner = JobRunner(
-        database,
-        job_handlers(settings, ModelStore.from_settings(settings)),
-        stale_after=timedelta(seconds=settings.job_stale_seconds),
-    )
+    runner = job_runner(settings, database, ModelStore.from_settings(settings))
     with database.session() as session:
         queued, _ = list_jobs(session, status="queued", kind=RETRAIN_JOB, limit=500)
         drift_queued = [job.id for job in queued if job.requested_by.startswith("drift:")]
@@ -256,11 +249,9 @@ def worker(
     """
     import signal
     import threading
-    from datetime import timedelta
 
     from opscast.db import Database
-    from opscast.jobs.catalog import job_handlers
-    from opscast.jobs.runner import JobRunner
+    from opscast.jobs.catalog import job_runner
     from opscast.observability import configure_logging
     from opscast.registry import ModelStore
 
@@ -268,12 +259,7 @@ def worker(
     configure_logging(settings.log_level, settings.log_format)
     database = Database(settings.resolved_database_url)
     database.migrate()
-    runner = JobRunner(
-        database,
-        job_handlers(settings, ModelStore.from_settings(settings)),
-        poll_seconds=settings.job_poll_seconds,
-        stale_after=timedelta(seconds=settings.job_stale_seconds),
-    )
+    runner = job_runner(settings, database, ModelStore.from_settings(settings))
     if once:
         ran = runner.run_until_idle()
         typer.echo(json.dumps({"jobs_run": ran}))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
@@ -28,9 +27,8 @@ from opscast.forecasting.router import router as traffic_router
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.router import router as incidents_router
 from opscast.incidents.service import IncidentForecaster
-from opscast.jobs.catalog import job_handlers
+from opscast.jobs.catalog import job_runner
 from opscast.jobs.router import router as jobs_router
-from opscast.jobs.runner import JobRunner
 from opscast.observability import configure_logging, get_logger
 from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
@@ -93,12 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.migrate()
         app.state.database = database
         app.state.model_store = ModelStore.from_settings(settings)
-        jobs = JobRunner(
-            database,
-            job_handlers(settings, app.state.model_store),
-            poll_seconds=settings.job_poll_seconds,
-            stale_after=timedelta(seconds=settings.job_stale_seconds),
-        )
+        jobs = job_runner(settings, database, app.state.model_store)
         app.state.jobs = jobs
         stream = StreamPipeline(settings, database)
         app.state.stream = stream

@@ -6,8 +6,11 @@ separate ``opscast worker`` process run exactly the same kinds.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from opscast.config import Settings
-from opscast.jobs.runner import Handler
+from opscast.db import Database
+from opscast.jobs.runner import Handler, JobRunner
 from opscast.registry.store import ModelStore
 
 
@@ -21,3 +24,13 @@ def job_handlers(settings: Settings, store: ModelStore) -> dict[str, Handler]:
         RETRAIN_JOB: Retrainer(store, trainers()),
         prometheus_pull.KIND: prometheus_pull.prometheus_pull_job(settings),
     }
+
+
+def job_runner(settings: Settings, database: Database, store: ModelStore) -> JobRunner:
+    """The runner the server, ``opscast worker`` and ``opscast retrain`` all use."""
+    return JobRunner(
+        database,
+        job_handlers(settings, store),
+        poll_seconds=settings.job_poll_seconds,
+        stale_after=timedelta(seconds=settings.job_stale_seconds),
+    )
