@@ -7,6 +7,9 @@ per series and so comparable across series of different sizes; sMAPE and MAE whe
 is undefined (a flat history has no naive error to scale by). A challenger is promoted
 when its error is at most the champion's times ``1 + tolerance``; with no comparable
 metric the champion stays, because a guard that cannot judge must not wave through.
+Models that are not forecasters pass their own ``metrics``; the scores in
+``HIGHER_IS_BETTER`` (a classifier's accuracy and macro-F1) are compared the other way
+round: at least the champion's times ``1 - tolerance``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 METRIC_PREFERENCE = ("mase", "smape", "mae", "rmse")
+HIGHER_IS_BETTER = frozenset({"accuracy", "macro_f1"})
 # Two evaluations of the same model on the same data agree to about this relative error.
 RELATIVE_SLACK = 1e-9
 
@@ -49,11 +53,14 @@ def decide_promotion(
         old, new = _finite(champion, metric), _finite(challenger, metric)
         if old is None or new is None:
             continue
-        limit = old * (1 + tolerance) + abs(old) * RELATIVE_SLACK
-        if new <= limit:
-            if new < old:
+        higher = metric in HIGHER_IS_BETTER
+        sign = -1.0 if higher else 1.0
+        # compare as errors: a score is turned into one by its sign
+        limit = sign * old + abs(old) * (tolerance + RELATIVE_SLACK)
+        if sign * new <= limit:
+            if sign * new < sign * old:
                 verdict = "better than"
-            elif new <= old + abs(old) * RELATIVE_SLACK:
+            elif sign * new <= sign * old + abs(old) * RELATIVE_SLACK:
                 verdict = "as good as"
             else:
                 verdict = f"within {tolerance:.0%} of"

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
-from opscast.registry.promotion import PromotionDecision, decide_promotion
+from opscast.registry.promotion import METRIC_PREFERENCE, PromotionDecision, decide_promotion
 from opscast.registry.repository import ModelEventRepository
-from opscast.registry.store import CHAMPION, ModelStore, ModelVersion
+from opscast.registry.store import CHAMPION, REQUIRED_METRICS, ModelStore, ModelVersion
 from opscast.registry.tables import ModelEvent
 
 CHALLENGER = "challenger"
@@ -56,14 +56,26 @@ def register_guarded(
     tags: Mapping[str, str] | None = None,
     tolerance: float = 0.0,
     requested_by: str = "retrain",
+    required_metrics: Sequence[str] = REQUIRED_METRICS,
+    preference: tuple[str, ...] = METRIC_PREFERENCE,
 ) -> GuardedOutcome:
     """Register ``model`` as the next version of ``task`` and promote it only if not worse.
 
     ``champion_holdout`` and ``challenger_holdout`` are the two models' errors on the same
-    holdout (``None`` for the champion when the task has none yet).
+    holdout (``None`` for the champion when the task has none yet). A model that is not a
+    forecaster names the metrics it must log (``required_metrics``) and those the guard
+    compares, in order (``preference``).
     """
     previous = store.champion_version(task)
-    version = store.register(task, model, data=data, params=params, metrics=metrics, tags=tags)
+    version = store.register(
+        task,
+        model,
+        data=data,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        required_metrics=required_metrics,
+    )
     if previous is not None and champion_holdout is None:
         decision = PromotionDecision(True, "the champion could not be scored on today's data")
     else:
@@ -71,6 +83,7 @@ def register_guarded(
             champion_holdout if previous is not None else None,
             challenger_holdout,
             tolerance=tolerance,
+            metrics=preference,
         )
     ModelEventRepository(session).add(
         ModelEvent(

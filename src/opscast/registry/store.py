@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from opscast.config import Settings
 
 CHAMPION = "champion"
+# What a forecasting version must carry; other kinds of model name their own metrics.
 REQUIRED_METRICS = ("mae", "rmse", "mape", "smape", "mase")
 EXPERIMENT = "opscast"
 MODEL_ARTIFACT_DIR = "model"
@@ -236,18 +237,20 @@ class ModelStore:
         metrics: Mapping[str, float],
         tags: Mapping[str, str] | None = None,
         promote: bool = False,
+        required_metrics: Sequence[str] = REQUIRED_METRICS,
     ) -> ModelVersion:
         """Log one training run of ``task`` and register it as the task's next version.
 
         ``data`` is the training frame (only its fingerprint is stored); ``metrics`` must
-        hold the backtest MAE, RMSE, MAPE, sMAPE and MASE; ``params`` should name the
+        hold every name in ``required_metrics`` (the backtest MAE, RMSE, MAPE, sMAPE and
+        MASE for a forecaster; a classifier names its own); ``params`` should name the
         model under ``model``. With ``promote`` the new version becomes the champion.
         """
         from mlflow.entities import Metric, Param, RunTag
 
-        absent = [name for name in REQUIRED_METRICS if name not in metrics]
+        absent = [name for name in required_metrics if name not in metrics]
         if absent:
-            raise ValueError(f"register() needs backtest metrics {', '.join(absent)}")
+            raise ValueError(f"register() needs evaluation metrics {', '.join(absent)}")
         fingerprint = data_fingerprint(data)
         client = self.client
         run = client.create_run(self._experiment(), tags={TASK_TAG: task}, run_name=task)

@@ -69,3 +69,27 @@ def test_no_comparable_metric_keeps_the_champion() -> None:
 def test_negative_tolerance_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="tolerance"):
         decide_promotion({"mase": 1.0}, {"mase": 1.0}, tolerance=-0.1)
+
+
+scores = st.floats(min_value=1e-3, max_value=1.0, allow_nan=False)
+
+
+@given(scores, scores, tolerances)
+def test_a_score_where_higher_is_better_passes_when_not_lower_beyond_tolerance(
+    champion: float, challenger: float, tolerance: float
+) -> None:
+    decision = decide_promotion(
+        {"macro_f1": champion},
+        {"macro_f1": challenger},
+        tolerance=tolerance,
+        metrics=("macro_f1", "accuracy"),
+    )
+    assert decision.promote == (challenger >= champion * (1 - tolerance - 1e-9))
+    assert decision.metric == "macro_f1"
+
+
+def test_a_better_classifier_is_called_better() -> None:
+    decision = decide_promotion({"accuracy": 0.7}, {"accuracy": 0.8}, metrics=("accuracy",))
+    assert decision.promote
+    assert "better than" in decision.reason
+    assert not decide_promotion({"accuracy": 0.8}, {"accuracy": 0.7}, metrics=("accuracy",)).promote
