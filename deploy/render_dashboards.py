@@ -200,7 +200,7 @@ def format_value(value: float | None, factor: float, suffix: str) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     scaled = value * factor
-    digits = 0 if scaled == int(scaled) and abs(scaled) >= 1 else 3 if abs(scaled) < 1 else 2
+    digits = 0 if scaled == int(scaled) else 3 if abs(scaled) < 1 else 2
     return f"{scaled:,.{digits}f}{suffix}"
 
 
@@ -236,9 +236,11 @@ def _figure(panel: Panel, factor: float, suffix: str, stat: bool) -> dict[str, A
     bars = custom.get("drawStyle") == "bars"
     stacked = custom.get("stacking", {}).get("mode", "none") != "none"
     opacity = custom.get("fillOpacity", 10) / 100
+    span = max((s.times[-1] - s.times[0] for s in panel.series if s.times), default=0)
+    tick_format = "%H:%M:%S" if span < 20 * 60 else "%H:%M"
     data = []
     for index, series in enumerate(panel.series):
-        colour = "rgba(255,255,255,0.35)" if stat else PALETTE[index % len(PALETTE)]
+        colour = "rgba(255,255,255,0.5)" if stat else PALETTE[index % len(PALETTE)]
         values = [value * factor if math.isfinite(value) else None for value in series.values]
         times = [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) for t in series.times]
         trace: dict[str, Any] = {"x": times, "y": values, "name": series.name}
@@ -250,7 +252,7 @@ def _figure(panel: Panel, factor: float, suffix: str, stat: bool) -> dict[str, A
                 mode="lines",
                 line={"color": colour, "width": 1},
                 fill="tonexty" if stacked else "tozeroy",
-                fillcolor=_with_alpha(colour, 0.15 if stat else opacity),
+                fillcolor=_with_alpha(colour, 0.25 if stat else opacity),
             )
             if stacked:
                 trace["stackgroup"] = "A"
@@ -264,7 +266,7 @@ def _figure(panel: Panel, factor: float, suffix: str, stat: bool) -> dict[str, A
         "showlegend": False,
         "barmode": "stack" if stacked else "group",
         "bargap": 0.1,
-        "xaxis": {**axis, "type": "date", "tickformat": "%H:%M", "visible": not stat},
+        "xaxis": {**axis, "type": "date", "tickformat": tick_format, "visible": not stat},
         "yaxis": {**axis, "ticksuffix": suffix, "rangemode": "tozero", "visible": not stat},
     }
     return {"data": data, "layout": layout}
@@ -272,8 +274,9 @@ def _figure(panel: Panel, factor: float, suffix: str, stat: bool) -> dict[str, A
 
 def _with_alpha(colour: str, alpha: float) -> str:
     if colour.startswith("rgba"):
-        return colour
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        red, green, blue = colour[5:].split(",")[:3]
+    else:
+        red, green, blue = (str(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
 
 
