@@ -42,10 +42,14 @@ def require_service(name: str, reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's Chromium, for Playwright to drive; Playwright never downloads a browser here."""
-    path = shutil.which("chromium")
+    """Debian's Chromium for Playwright to drive (Playwright never downloads a browser here).
+
+    OPSCAST_CHROMIUM names another Chromium-based browser, e.g. the Google Chrome that
+    GitHub's Ubuntu runners carry, where Ubuntu's chromium package is only a snap stub.
+    """
+    path = os.environ.get("OPSCAST_CHROMIUM") or shutil.which("chromium")
     if path is None:
-        require_service("chromium", "apt-get install chromium")
+        require_service("chromium", "apt-get install chromium, or set OPSCAST_CHROMIUM")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

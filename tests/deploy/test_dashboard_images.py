@@ -6,8 +6,9 @@ through its API; a real Prometheus with the repository's config and rules scrape
 Then every panel's query, run as Grafana runs it, must return data, and each dashboard
 is screenshotted by Chromium.
 
-``make dashboard-images`` runs this module with OPSCAST_DASHBOARD_IMAGES=docs/images and
-a longer activity (OPSCAST_DASHBOARD_MINUTES) to regenerate the images in docs/deploy.md.
+``make dashboard-images`` runs this module with OPSCAST_DASHBOARD_IMAGES=docs/images, a
+longer activity (OPSCAST_DASHBOARD_MINUTES) and slower scrapes
+(OPSCAST_DASHBOARD_SCRAPE_SECONDS) to regenerate the images in docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from opscast_process import Server, running_opscast
 
 pytestmark = pytest.mark.slow
 
-SCRAPE_SECONDS = 1
+# A scrape a second shows data within seconds; the images scrape less often (smoother rates).
+SCRAPE_SECONDS = float(os.environ.get("OPSCAST_DASHBOARD_SCRAPE_SECONDS", "1"))
 SETTLE_SECONDS = 120
 # opscast_alerts_total is declared (observability.py) but nothing counts alerts yet:
 # the stream publishes them on its ``alerts`` topic, and no alerting channel exists.
@@ -174,7 +176,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     with (
         running_opscast(command, var_dir, demo=True) as server,
         running_prometheus(
-            server.metrics_port, tmp_path_factory.mktemp("prometheus"), scrape=f"{SCRAPE_SECONDS}s"
+            server.metrics_port, tmp_path_factory.mktemp("prometheus"), scrape=f"{SCRAPE_SECONDS:g}s"
         ) as prometheus,
     ):
         yield server, prometheus, time.time()
