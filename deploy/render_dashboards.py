@@ -101,15 +101,21 @@ def grafana_intervals(start: float, end: float, scrape_seconds: float) -> tuple[
 
 def expand(expr: str, step: float, rate_window: float, range_seconds: float) -> str:
     """The expression with Grafana's variables filled in; an unknown one is refused."""
-    for variable, seconds in (
-        ("$__rate_interval", rate_window),
-        ("$__interval", step),
-        ("$__range", range_seconds),
-    ):
-        expr = expr.replace(variable, f"{int(seconds)}s")
-    if "$" in expr:
+    values = {
+        "__rate_interval": f"{int(rate_window)}s",
+        "__interval": f"{int(step)}s",
+        "__range": f"{int(range_seconds)}s",
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise ValueError(f"unknown Grafana variable {match.group(0)} in {expr!r}")
+        return values[match.group(1)]
+
+    expanded = re.sub(r"\$(\w+)", fill, expr)
+    if "$" in expanded:
         raise ValueError(f"unknown Grafana variable in {expr!r}: add it to expand()")
-    return expr
+    return expanded
 
 
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> Any:

@@ -7,6 +7,7 @@ the reason outside CI and fails them under CI=true, like any other real dependen
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -71,6 +73,22 @@ def running_prometheus(metrics_port: int, directory: Path, scrape: str = "1s") -
         yield url
     finally:
         stop(process)
+
+
+def load_renderer() -> ModuleType:
+    """deploy/render_dashboards.py, a script rather than a package, imported by its path."""
+    spec = importlib.util.spec_from_file_location(
+        "render_dashboards", DEPLOY / "render_dashboards.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+renderer = load_renderer()
 
 
 def rules() -> list[dict[str, Any]]:

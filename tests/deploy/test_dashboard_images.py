@@ -13,7 +13,6 @@ longer activity (OPSCAST_DASHBOARD_MINUTES) and slower scrapes
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -26,11 +25,10 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from deploy_stack import DASHBOARDS, DEPLOY, running_prometheus
+from deploy_stack import DASHBOARDS, renderer, running_prometheus
 
 from opscast_process import Server, running_opscast
 
@@ -51,22 +49,6 @@ TICKET_TEXTS = (
     ("Printer jam", "Printer on floor 2 jams on every page"),
     ("Database errors", "Checkout fails with database connection errors for all customers"),
 )
-
-
-def load_renderer() -> ModuleType:
-    """deploy/render_dashboards.py, a script rather than a package, imported by its path."""
-    spec = importlib.util.spec_from_file_location(
-        "render_dashboards", DEPLOY / "render_dashboards.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-renderer = load_renderer()
 
 
 def call(api: str, method: str, path: str, body: Any = None) -> int:
@@ -176,7 +158,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     with (
         running_opscast(command, var_dir, demo=True) as server,
         running_prometheus(
-            server.metrics_port, tmp_path_factory.mktemp("prometheus"), scrape=f"{SCRAPE_SECONDS:g}s"
+            server.metrics_port,
+            tmp_path_factory.mktemp("prometheus"),
+            scrape=f"{SCRAPE_SECONDS:g}s",
         ) as prometheus,
     ):
         yield server, prometheus, time.time()
