@@ -11,12 +11,13 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo test test-deploy lint typecheck pytest clean
+.PHONY: help install install-dev run demo test test-deploy dashboard-images lint typecheck pytest clean
 
 help:
 	@echo "make run    install, load demo data, serve API + dashboard on http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, run ruff, mypy and the whole pytest suite"
 	@echo "make test-deploy  only the deploy/ checks (promtool, amtool, prometheus, compose, linters)"
+	@echo "make dashboard-images  redraw docs/images/opscast-*.png from a live opscast and Prometheus"
 	@echo "make clean  remove .venv and var/"
 
 $(BIN)/uv:
@@ -43,8 +44,8 @@ demo: install
 	$(BIN)/opscast demo
 
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
+	$(BIN)/ruff format --check src tests benchmarks deploy
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -57,6 +58,16 @@ test: lint typecheck pytest
 # Part of `make test` too; this runs just the deployment checks while editing deploy/.
 test-deploy: install-dev
 	$(BIN)/python -m pytest tests/deploy tests/integration/test_tracing.py $(PYTEST_ARGS)
+
+# The images in docs/deploy.md: opscast with the demo data under six minutes of traffic,
+# scraped by a real Prometheus, each dashboard drawn by deploy/render_dashboards.py;
+# pngquant (Debian's package), when present, makes them about three times smaller.
+dashboard-images: install-dev
+	OPSCAST_DASHBOARD_IMAGES=docs/images OPSCAST_DASHBOARD_MINUTES=6 \
+		OPSCAST_DASHBOARD_SCRAPE_SECONDS=5 \
+		$(BIN)/python -m pytest tests/deploy/test_dashboard_images.py -q
+	if command -v pngquant >/dev/null; then \
+		pngquant --force --skip-if-larger --ext .png --quality 70-95 docs/images/opscast-*.png; fi
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

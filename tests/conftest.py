@@ -40,6 +40,24 @@ def require_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium for Playwright to drive (Playwright never downloads a browser here).
+
+    OPSCAST_CHROMIUM names another Chromium-based browser, e.g. the Google Chrome that
+    GitHub's Ubuntu runners carry, where Ubuntu's chromium package is only a snap stub.
+    """
+    path = os.environ.get("OPSCAST_CHROMIUM") or shutil.which("chromium")
+    if path is None:
+        require_service("chromium", "apt-get install chromium, or set OPSCAST_CHROMIUM")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require_service("playwright", "make install-dev")
+    assert path is not None
+    return path
+
+
 @pytest.fixture
 def var_dir(tmp_path: Path) -> Path:
     path = tmp_path / "var"

@@ -1,4 +1,4 @@
-"""Running opscast and the monitoring tools as real processes, for the deployment tests.
+"""Running the monitoring tools as real processes, for the deployment tests.
 
 The deployment files are checked with the tools that consume them (promtool, amtool,
 prometheus, docker compose, hadolint, actionlint); a missing tool skips its tests with
@@ -7,32 +7,27 @@ the reason outside CI and fails them under CI=true, like any other real dependen
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import pytest
 import yaml
 
 from conftest import require_service
+from opscast_process import free_port, stop, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 PROMETHEUS = DEPLOY / "prometheus"
 RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
-STARTUP_SECONDS = 120
 
 
 def require_tool(name: str, package: str) -> str:
@@ -43,90 +38,57 @@ def require_tool(name: str, package: str) -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def http_get(url: str, timeout: float = 5) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as reply:
-        body: bytes = reply.read()
-        return body
-
-
-def http_json(url: str) -> Any:
-    return json.loads(http_get(url))
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Until the URL answers 2xx; the process's log in the failure if it exits or stalls."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            http_get(url, timeout=2)
-            return
-        except (OSError, urllib.error.HTTPError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{url} did not answer:\n{log.read_text()[-4000:]}")
-            time.sleep(0.3)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@dataclass(frozen=True)
-class Server:
-    """A running opscast: API and metrics ports, and its metric files."""
-
-    api: str
-    metrics: str
-    metrics_port: int
-    multiproc_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 @contextmanager
-def running_opscast(command: list[str], var_dir: Path, **env: str) -> Iterator[Server]:
-    """opscast under ``command`` (the CLI or gunicorn) on free loopback ports."""
-    port, metrics_port = free_port(), free_port()
-    environment = {
-        **os.environ,
-        "OPSCAST_VAR_DIR": str(var_dir),
-        "OPSCAST_HOST": "127.0.0.1",
-        "OPSCAST_PORT": str(port),
-        "OPSCAST_METRICS_PORT": str(metrics_port),
-        "OPSCAST_LOG_LEVEL": "WARNING",
-        **env,
-    }
-    log = var_dir.parent / "opscast.log"
+def running_prometheus(metrics_port: int, directory: Path, scrape: str = "1s") -> Iterator[str]:
+    """The real ``prometheus``: the repository's config and rules, scraping opscast's port.
+
+    Its own storage in ``directory``; scrapes and rule evaluations every ``scrape`` so a
+    test sees data within seconds. Yields its URL.
+    """
+    binary = require_tool("prometheus", "Debian's prometheus package")
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "opscast"]
+    job["static_configs"] = [{"targets": [f"127.0.0.1:{metrics_port}"]}]
+    config["scrape_configs"] = [job]
+    config["global"].update(scrape_interval=scrape, evaluation_interval=scrape)
+    config["rule_files"] = [str(PROMETHEUS / rule) for rule in config["rule_files"]]
+    del config["alerting"]
+    (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = directory / "prometheus.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, env=environment, stdout=output, stderr=subprocess.STDOUT, cwd=var_dir.parent
+            [
+                binary,
+                f"--config.file={directory / 'prometheus.yml'}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
-    server = Server(
-        api=f"http://127.0.0.1:{port}",
-        metrics=f"http://127.0.0.1:{metrics_port}/metrics",
-        metrics_port=metrics_port,
-        multiproc_dir=var_dir / "prometheus-multiproc",
-        process=process,
-        log=log,
-    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{server.api}/health", process, log)
-        wait_for(server.metrics, process, log)
-        yield server
+        wait_for(f"{url}/-/ready", process, log)
+        yield url
     finally:
         stop(process)
+
+
+def load_renderer() -> ModuleType:
+    """deploy/render_dashboards.py, a script rather than a package, imported by its path."""
+    spec = importlib.util.spec_from_file_location(
+        "render_dashboards", DEPLOY / "render_dashboards.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+renderer = load_renderer()
 
 
 def rules() -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -20,23 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from deploy_stack import (
-    PROMETHEUS,
-    STARTUP_SECONDS,
-    Server,
-    all_promql,
-    free_port,
-    http_get,
-    http_json,
-    require_tool,
-    rules,
-    running_opscast,
-    stop,
-    wait_for,
-)
+from deploy_stack import all_promql, require_tool, rules, running_prometheus
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
+
+from opscast_process import (
+    STARTUP_SECONDS,
+    Server,
+    http_get,
+    http_json,
+    running_opscast,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -122,36 +116,8 @@ def test_requests_served_by_both_workers_appear_summed_in_metrics(workers: Serve
 
 @pytest.fixture(scope="module")
 def prometheus(workers: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real ``prometheus``: the repository's config and rules, aimed at ``workers``."""
-    binary = require_tool("prometheus", "Debian's prometheus package")
-    directory = tmp_path_factory.mktemp("prometheus")
-    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
-    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "opscast"]
-    job["static_configs"] = [{"targets": [f"127.0.0.1:{workers.metrics_port}"]}]
-    config["scrape_configs"] = [job]
-    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-    config["rule_files"] = [str(PROMETHEUS / rule) for rule in config["rule_files"]]
-    del config["alerting"]
-    (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = directory / "prometheus.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={directory / 'prometheus.yml'}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/-/ready", process, log)
+    with running_prometheus(workers.metrics_port, tmp_path_factory.mktemp("prometheus")) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def query(prometheus: str, expr: str) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""The dashboard at /ui in a real browser: Debian's Chromium, driven by Playwright.
+
+opscast runs as ``make run`` runs it, the demo data loaded and ``opscast serve`` on a free
+port (models are not trained on start: the pages do not need them). The page is checked
+as a person sees it: the series are listed with drawn sparklines, the links lead where
+they say, and the browser reports no error. Requests leaving the machine are refused and
+recorded, so a page that depended on the internet would fail here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opscast_process import Server, http_json, running_opscast
+
+pytestmark = pytest.mark.slow
+
+SPARKLINE_POINTS = 240  # opscast.web.router draws at most this many recent values
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    var_dir = tmp_path_factory.mktemp("web") / "var"
+    var_dir.mkdir()
+    command = [sys.executable, "-m", "opscast", "serve"]
+    with running_opscast(command, var_dir, demo=True, OPSCAST_TRAIN_ON_START="false") as running:
+        yield running
+
+
+class Browser:
+    """One page, with what the browser complained about and what it tried to fetch outside."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url} {r.failure}"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.errors.append(f"{r.status}: {r.url}"),
+        )
+        page.route("**/*", self._local_only)
+
+    def _console(self, message: Any) -> None:
+        if message.type in {"error", "warning"}:
+            self.errors.append(f"console {message.type}: {message.text}")
+
+    def _local_only(self, route: Any) -> None:
+        host = urllib.parse.urlsplit(route.request.url).hostname
+        if host in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        try:
+            yield Browser(launched.new_page(viewport={"width": 1280, "height": 900}))
+        finally:
+            launched.close()
+
+
+def test_overview_lists_every_series_with_a_drawn_sparkline(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    stored = http_json(f"{server.api}/series")
+    assert len(stored) > 50  # the demo's incidents, traffic, demand and server metrics
+
+    browser.page.goto(f"{server.api}/ui")
+
+    assert browser.page.title() == "Series · opscast"
+    assert browser.page.locator("h1").inner_text() == "Stored series"
+    rows = browser.page.locator("tbody tr")
+    assert rows.count() == len(stored)
+    listed = rows.locator("td:first-child a").all_inner_texts()
+    assert sorted(listed) == sorted(series["unique_id"] for series in stored)
+    # each sparkline is drawn: one vertex per recent value, spread over the 160 px box
+    shapes = browser.page.eval_on_selector_all(
+        "svg.spark path",
+        """paths => paths.map(p => {
+             const box = p.getBBox();
+             return {d: p.getAttribute("d"), width: box.width, height: box.height,
+                     stroke: getComputedStyle(p).stroke, fill: getComputedStyle(p).fill};
+           })""",
+    )
+    points = {series["unique_id"]: series["points"] for series in stored}
+    assert len(shapes) == len(stored)
+    for name, shape in zip(listed, shapes, strict=True):
+        vertices = shape["d"].count(",")
+        assert vertices == max(2, min(points[name], SPARKLINE_POINTS)), name
+        assert shape["width"] == pytest.approx(160, abs=0.5), name
+    assert sum(shape["height"] > 1 for shape in shapes) > len(shapes) * 0.9  # not flat lines
+    # opscast.css is applied: lines stroked in the theme's blue, not filled black
+    assert {shape["stroke"] for shape in shapes} == {"rgb(47, 111, 222)"}
+    assert {shape["fill"] for shape in shapes} == {"none"}
+    browser.page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    assert browser.errors == []
+    assert browser.outside == []
+
+
+def test_links_on_the_overview_lead_where_they_say(server: Server, browser: Browser) -> None:
+    browser.page.goto(f"{server.api}/ui")
+    first = browser.page.locator("tbody tr td:first-child a").first
+    name = first.inner_text()
+
+    first.click()
+    browser.page.wait_for_url(f"**/series/{name}/points")
+    body = json.loads(browser.page.locator("body").inner_text())
+    assert body, f"/series/{name}/points returned no points"
+
+    browser.page.go_back()
+    browser.page.get_by_role("link", name="Health").click()
+    browser.page.wait_for_url("**/health")
+    assert json.loads(browser.page.locator("body").inner_text())["status"] == "ok"
+
+    browser.page.go_back()
+    browser.page.get_by_role("link", name="Series").click()
+    browser.page.wait_for_url("**/ui")
+    assert browser.page.locator("tbody tr").count() > 0
+    # every link on the page answers, the API docs and metrics included
+    hrefs = browser.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    assert f"{server.api}/docs" in hrefs
+    assert f"{server.api}/metrics" in hrefs
+    for href in sorted(set(hrefs)):
+        assert browser.page.request.get(href).status == 200, href
+    assert browser.errors == []
+    assert browser.outside == []
