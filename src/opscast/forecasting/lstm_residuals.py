@@ -16,7 +16,8 @@ one thread) so that fitting in a server or a retrain job costs seconds, not minu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -47,6 +48,18 @@ def neural_available() -> bool:
     from importlib.util import find_spec
 
     return find_spec("torch") is not None
+
+
+@contextmanager
+def one_thread(torch: Any) -> Iterator[None]:
+    """Run torch on one thread: a network this small gains nothing from more, and on a
+    machine busy serving requests its threads' spin-waits cost more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +127,7 @@ class LSTMResidualLearner:
         if len(windows) > self.config.max_windows:
             keep = rng.choice(len(windows), self.config.max_windows, replace=False)
             windows, targets = windows[keep], targets[keep]
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # the server or job shares the machine with its requests
-        try:
+        with one_thread(torch):
             torch.manual_seed(self.config.seed)
             net = _network(torch, self.config.hidden)
             optimiser = torch.optim.Adam(net.parameters(), lr=self.config.learning_rate)
@@ -130,8 +141,6 @@ class LSTMResidualLearner:
                     loss = torch.nn.functional.mse_loss(net(x[batch]), y[batch])
                     loss.backward()
                     optimiser.step()
-        finally:
-            torch.set_num_threads(threads)
         net.eval()
         self._state = {
             name: tensor.detach().numpy().astype(np.float64)
@@ -180,7 +189,7 @@ class LSTMResidualLearner:
             tail = scaled[-width:]
             recent[row, width - len(tail) :] = tail
         steps = np.empty((len(contexts), h))
-        with torch.no_grad():
+        with torch.no_grad(), one_thread(torch):
             window = torch.from_numpy(recent.astype(np.float32)).unsqueeze(-1)
             for step in range(h):
                 following = net(window)
