@@ -11,11 +11,12 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo test test-deploy dashboard-images lint typecheck pytest clean
+.PHONY: help install install-dev install-optional run demo test test-deploy dashboard-images lint typecheck pytest clean
 
 help:
 	@echo "make run    install, load demo data, serve API + dashboard on http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, run ruff, mypy and the whole pytest suite"
+	@echo "make install-optional  add the optional model extras (prophet, neural: CPU torch)"
 	@echo "make test-deploy  only the deploy/ checks (promtool, amtool, prometheus, compose, linters)"
 	@echo "make dashboard-images  redraw docs/images/opscast-*.png from a live opscast and Prometheus"
 	@echo "make clean  remove .venv and var/"
@@ -35,6 +36,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/uv
 
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
+
+# The optional model extras (prophet, neural), so that their models and tests run too.
+# torch is installed on its own first, as a CPU build: TORCH_PIP_ARGS can point pip at
+# PyTorch's CPU index (--index-url https://download.pytorch.org/whl/cpu).
+TORCH_VERSION ?= 2.13.0
+TORCH_PIP_ARGS ?=
+install-optional: install-dev
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,prophet,neural]"
 
 run: install
 	$(BIN)/opscast demo

@@ -9,7 +9,8 @@ The peers get the same models and settings (the LightGBM/XGBoost peers get the v
 features and per-series scaling opscast uses), so the ratio opscast / peer is opscast's
 overhead. AutoARIMA and Prophet run on a subsample of the 1,000 (``--arima-series``,
 ``--prophet-series``), the same for both sides. Prophet is measured only where the
-``prophet`` package is installed. ``--quick``: 100 and 1,000 series, small subsamples.
+``prophet`` package is installed, ``hybrid_lstm`` where torch is. ``--quick``: 100 and
+1,000 series, small subsamples.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def measure(tool: str, model: str, data_path: str, out: Any) -> None:
     warnings.filterwarnings("ignore", message="possible convergence problem")
 
     import mlforecast  # noqa: F401
-    import statsforecast  # noqa: F401
+    import statsforecast.models  # noqa: F401 - pulls in statsmodels, seconds on either side
 
     import opscast.forecasting  # noqa: F401 - imported before the clock starts
 
@@ -162,6 +163,12 @@ def run(
     return row
 
 
+def neural_installed() -> bool:
+    from opscast.forecasting.lstm_residuals import neural_available
+
+    return neural_available()
+
+
 def prophet_installed() -> bool:
     try:
         import prophet  # noqa: F401
@@ -179,6 +186,8 @@ def plan(args: argparse.Namespace) -> list[tuple[int, str, list[str], int | None
         steps.append((small, model, ["opscast", "statsforecast"], subsample))
     steps += [(small, model, ["opscast", "mlforecast"], None) for model in GLOBAL]
     steps += [(small, model, ["opscast"], None) for model in OPSCAST_ONLY]
+    if neural_installed():
+        steps.append((small, "hybrid_lstm", ["opscast"], None))
     if prophet_installed():
         steps.append((small, "prophet", ["opscast", "prophet"], args.prophet_series))
     for model in SCALABLE:

@@ -24,8 +24,8 @@ import pandas as pd
 from opscast.config import Settings
 from opscast.forecasting.context import fill_seasonal_gaps
 from opscast.forecasting.context_models import (
-    CONTEXT_MODELS,
     ContextForecaster,
+    available_context_models,
     context_forecaster,
     rolling_origin,
     score,
@@ -115,7 +115,7 @@ def run(timeframe: Timeframe, data_dir: Path, windows_per_day: int) -> list[dict
         context_forecaster(
             name, freq=spec.freq, season_length=spec.season_length, n_estimators=N_ESTIMATORS
         )
-        for name in CONTEXT_MODELS
+        for name in available_context_models()
     ]
     candidates += [
         RefittedStatsforecast(name, freq=spec.freq, season_length=spec.season_length)

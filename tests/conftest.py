@@ -58,6 +58,14 @@ def chromium() -> str:
     return path
 
 
+def require_extra(module: str, extra: str) -> None:
+    """An optional extra's models are tested like a service: skipped only outside CI."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        require_service(f"the optional {extra} extra", "make install-optional installs it")
+
+
 @pytest.fixture
 def var_dir(tmp_path: Path) -> Path:
     path = tmp_path / "var"

@@ -8,7 +8,8 @@ directly: mlforecast recomputes their lag and rolling features from the new cont
 zoo's hybrid (a seasonal baseline plus a learner of what it misses) but uses a baseline
 that is cheap to recompute from any context: the mean of the same time of day over the
 last days, scaled to the level of the last hour. Refitting MSTL per request would cost
-seconds.
+seconds. ``hybrid_lstm`` is seed 5's "LSTM (Hybrid)": the same baseline with an LSTM
+learning its residuals, offered when the ``neural`` extra (torch) is installed.
 
 Every model here takes and returns single series indexed by timestamps on one grid and
 never predicts negative traffic.
@@ -24,12 +25,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from opscast.forecasting.global_models import feature_plan, make_regressor
+from opscast.forecasting.lstm_residuals import (
+    LSTMConfig,
+    LSTMResidualLearner,
+    future_stamps,
+    neural_available,
+)
 from opscast.forecasting.protocol import ForecastingError
 from opscast.timeseries.metrics import mae, mape, rmse, seasonal_naive_scale, smape
 
 FloatArray = npt.NDArray[np.float64]
 SERIES_ID = "traffic"
 CONTEXT_MODELS = ("hybrid", "xgboost", "lightgbm")
+NEURAL_CONTEXT_MODELS = ("hybrid_lstm",)
 # Profile days averaged by the hybrid's baseline; three smooth out one odd day.
 PROFILE_DAYS = 3
 # Level-ratio bounds: a burst or outage in the last hour must not scale a whole day.
@@ -120,6 +128,29 @@ class TreeForecaster:
         return pd.Series(values, index=pd.DatetimeIndex(result["ds"]), name=self.name)
 
 
+class LSTMContextForecaster:
+    """The LSTM residual learner behind this module's interface: fitted once, fed any context."""
+
+    name = "lstm"
+
+    def __init__(self, *, freq: str, seed: int = 0) -> None:
+        self.freq = freq
+        self.learner = LSTMResidualLearner(LSTMConfig(seed=seed))
+
+    @property
+    def context_length(self) -> int:
+        return self.learner.lookback
+
+    def fit(self, history: pd.Series) -> Self:
+        self.learner.fit([history.to_numpy(dtype=np.float64)])
+        return self
+
+    def predict(self, context: pd.Series, h: int) -> pd.Series:
+        values = self.learner.forecast([context.to_numpy(dtype=np.float64)], h)[0]
+        stamps = future_stamps(context.index[-1], self.freq, h)
+        return pd.Series(values, index=stamps, name=self.name)
+
+
 def profile_baseline(y: FloatArray, season_length: int, h: int, level_window: int) -> FloatArray:
     """Baseline for every position from ``PROFILE_DAYS`` seasons in, through ``h`` future steps.
 
@@ -155,26 +186,41 @@ def profile_baseline(y: FloatArray, season_length: int, h: int, level_window: in
 
 
 class HybridForecaster:
-    """Level-scaled daily profile plus LightGBM trained on its residuals (in units of level)."""
+    """Level-scaled daily profile plus a learner of its residuals (in units of level).
 
-    name = "hybrid"
+    The learner is LightGBM on the last three residuals, or with ``learner="lstm"`` an
+    LSTM over a longer stretch of them.
+    """
 
-    def __init__(self, *, freq: str, season_length: int, n_estimators: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        freq: str,
+        season_length: int,
+        n_estimators: int = 100,
+        learner: str = "lightgbm",
+    ) -> None:
+        self.name = "hybrid_lstm" if learner == "lstm" else "hybrid"
         self.freq = freq
         self.season_length = season_length
         self.level_window = max(3, season_length // 24)  # one hour
-        self._residuals = TreeForecaster(
-            "lightgbm",
-            freq=freq,
-            season_length=season_length,
-            n_estimators=n_estimators,
-            lags=[1, 2, 3],
-            floor=-np.inf,
-        )
+        self._residuals: TreeForecaster | LSTMContextForecaster
+        if learner == "lstm":
+            self._residuals = LSTMContextForecaster(freq=freq)
+        else:
+            self._residuals = TreeForecaster(
+                "lightgbm",
+                freq=freq,
+                season_length=season_length,
+                n_estimators=n_estimators,
+                lags=[1, 2, 3],
+                floor=-np.inf,
+            )
 
     @property
     def context_length(self) -> int:
-        return PROFILE_DAYS * self.season_length + self.level_window + self.season_length + 3
+        baseline = PROFILE_DAYS * self.season_length + self.level_window
+        return baseline + self.season_length + max(3, self._residuals.context_length)
 
     def _residual(self, values: pd.Series, h: int) -> tuple[pd.Series, FloatArray, float]:
         """Residuals in units of the series' mean level, the future baseline, and that level.
@@ -196,7 +242,7 @@ class HybridForecaster:
     def predict(self, context: pd.Series, h: int) -> pd.Series:
         if len(context) < self.context_length:
             raise ForecastingError(
-                f"hybrid needs {self.context_length} points of context, got {len(context)}"
+                f"{self.name} needs {self.context_length} points of context, got {len(context)}"
             )
         residual, future, level = self._residual(context.iloc[-self.context_length :], h)
         correction = self._residuals.predict(residual, h)
@@ -204,16 +250,27 @@ class HybridForecaster:
         return pd.Series(values, index=correction.index, name=self.name)
 
 
+def available_context_models() -> tuple[str, ...]:
+    """The traffic models this installation can train: the LSTM hybrid needs torch."""
+    return (*CONTEXT_MODELS, *NEURAL_CONTEXT_MODELS) if neural_available() else CONTEXT_MODELS
+
+
 def context_forecaster(
     name: str, *, freq: str, season_length: int, n_estimators: int = 100
 ) -> ContextForecaster:
-    if name == "hybrid":
-        return HybridForecaster(freq=freq, season_length=season_length, n_estimators=n_estimators)
+    if name in {"hybrid", "hybrid_lstm"}:
+        return HybridForecaster(
+            freq=freq,
+            season_length=season_length,
+            n_estimators=n_estimators,
+            learner="lstm" if name == "hybrid_lstm" else "lightgbm",
+        )
     if name in {"xgboost", "lightgbm"}:
         return TreeForecaster(
             name, freq=freq, season_length=season_length, n_estimators=n_estimators
         )
-    raise ForecastingError(f"unknown traffic model {name!r}; use {', '.join(CONTEXT_MODELS)}")
+    known = ", ".join((*CONTEXT_MODELS, *NEURAL_CONTEXT_MODELS))
+    raise ForecastingError(f"unknown traffic model {name!r}; use {known}")
 
 
 def rolling_origin(

@@ -4,7 +4,9 @@ Traffic has strong, stable cycles that MSTL/ETS capture cheaply, and short-lived
 structure (bursts, event days) that a tree model on recent residuals can pick up.
 Fitting the learner on residuals, not on raw values, keeps it from relearning the
 cycles and lets the baseline extrapolate trend, which trees cannot. Seed 5's LSTM
-residual learner is the same idea; LightGBM is the default since it needs no torch.
+residual learner is the same idea and is offered as ``learner="lstm"`` (the
+``hybrid_lstm`` model, with the ``neural`` extra); LightGBM is the default since it
+needs no torch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Self
 import pandas as pd
 
 from opscast.forecasting.global_models import GlobalForecaster
+from opscast.forecasting.lstm_residuals import LSTMConfig, LSTMResidualForecaster
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.statistical import StatisticalForecaster
 
@@ -34,9 +37,15 @@ class HybridForecaster:
         self._baseline = StatisticalForecaster(
             base, freq=freq, season_length=season_length, seasons=seasons
         )
-        self._residuals = GlobalForecaster(
-            "residual", freq=freq, season_length=season_length, learner=learner, seed=seed
-        )
+        self._residuals: GlobalForecaster | LSTMResidualForecaster
+        if learner == "lstm":
+            self._residuals = LSTMResidualForecaster(
+                "residual", freq=freq, config=LSTMConfig(seed=seed)
+            )
+        else:
+            self._residuals = GlobalForecaster(
+                "residual", freq=freq, season_length=season_length, learner=learner, seed=seed
+            )
         self._fitted = False
 
     def fit(self, df: pd.DataFrame) -> Self:

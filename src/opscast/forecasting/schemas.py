@@ -33,7 +33,10 @@ class TrafficPoint(BaseModel):
 class ForecastParameters(BaseModel):
     horizon: int = Field(ge=1, le=MAX_HORIZON, examples=[12], description="steps to forecast")
     model_type: str = Field(
-        min_length=1, max_length=50, examples=["xgboost"], description="hybrid, xgboost, lightgbm"
+        min_length=1,
+        max_length=50,
+        examples=["xgboost"],
+        description="hybrid, xgboost, lightgbm; hybrid_lstm with the neural extra",
     )
     timeframe: Timeframe = Field(examples=["5m"])
 

@@ -23,12 +23,14 @@ import pandas as pd
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.forecasting.context import Context, build_context, fill_seasonal_gaps
 from opscast.forecasting.context_models import (
-    CONTEXT_MODELS,
+    NEURAL_CONTEXT_MODELS,
     ContextForecaster,
+    available_context_models,
     context_forecaster,
     rolling_origin,
     score,
 )
+from opscast.forecasting.lstm_residuals import INSTALL_HINT
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.schemas import (
     MAX_POSTED_POINTS,
@@ -197,9 +199,11 @@ class TrafficForecasts:
 
     def champion(self, model_type: str, timeframe: Timeframe) -> Champion:
         """The serving model of the pair, trained and registered on first use."""
-        if model_type not in CONTEXT_MODELS:
+        available = available_context_models()
+        if model_type not in available:
+            hint = f"; {INSTALL_HINT}" if model_type in NEURAL_CONTEXT_MODELS else ""
             raise NotFoundError(
-                f"no traffic model {model_type!r}; choose from {', '.join(CONTEXT_MODELS)}"
+                f"no traffic model {model_type!r}; choose from {', '.join(available)}{hint}"
             )
         task = task_name(model_type, timeframe)
         with self._task_lock(task):
@@ -211,7 +215,7 @@ class TrafficForecasts:
 
     def warm_up(self, timeframe: Timeframe) -> None:
         """Load or train every model of ``timeframe``; meant for a background thread."""
-        for model_type in CONTEXT_MODELS:
+        for model_type in available_context_models():
             try:
                 self.champion(model_type, timeframe)
             except Exception as exc:  # a failed warm-up only means the first request trains
@@ -264,7 +268,7 @@ class TrafficForecasts:
             tags={"domain": "traffic", "timeframe": timeframe.value},
             promote=True,
         )
-        RETRAINS.labels(task=task, status="success").inc()
+        RETRAINS.labels(task=task, status="promoted").inc()
         log.info("traffic model trained", task=task, version=version.version, **metrics)
 
     def _context(

@@ -12,7 +12,9 @@ from opscast.forecasting.protocol import Forecaster, ForecastingError
 from opscast.forecasting.statistical import STATISTICAL_MODELS, StatisticalForecaster
 
 SELECTING_MODELS = ("auto", "ensemble")
-MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, "hybrid", "prophet", *SELECTING_MODELS)
+# hybrid_lstm and prophet need optional extras (neural, prophet); they say so when missing.
+HYBRID_MODELS = ("hybrid", "hybrid_lstm")
+MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, *HYBRID_MODELS, "prophet", *SELECTING_MODELS)
 # One model per series: these split over series and run anywhere, Dask workers included.
 LOCAL_MODELS = (*STATISTICAL_MODELS, "prophet")
 # What auto and ensemble try on every series: each costs little per series (a global
@@ -48,9 +50,15 @@ def single_model(name: str, spec: ModelSpec) -> Callable[[], Forecaster]:
         return lambda: GlobalForecaster(
             name, freq=spec.freq, season_length=spec.season_length, seed=spec.seed
         )
-    if name == "hybrid":
+    if name in HYBRID_MODELS:
+        learner = "lstm" if name == "hybrid_lstm" else "lightgbm"
         return lambda: HybridForecaster(
-            freq=spec.freq, season_length=spec.season_length, seasons=spec.seasons, seed=spec.seed
+            name,
+            freq=spec.freq,
+            season_length=spec.season_length,
+            seasons=spec.seasons,
+            learner=learner,
+            seed=spec.seed,
         )
     if name == "prophet":
         return lambda: ProphetForecaster(

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import SHARED_DATA, make_settings
+from conftest import SHARED_DATA, make_settings, require_extra
 from opscast.api.app import create_app
+from opscast.forecasting.context_models import available_context_models
 from opscast.registry import ModelStore
 
 SEED_EXAMPLE: dict[str, Any] = {
@@ -88,6 +89,17 @@ def test_seed_example_answers_with_the_seed_shape(client: TestClient) -> None:
     assert context["history_source"] == "simulated"
     assert context["posted_points"] == 1
     assert context["history_points"] > 0
+
+
+def test_the_lstm_hybrid_answers_the_seed_example(client: TestClient) -> None:
+    require_extra("torch", "neural")
+    response = client.post("/forecast/predict", json={**SEED_EXAMPLE, "model_type": "hybrid_lstm"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model_type"] == "hybrid_lstm"
+    assert len(body["predictions"]) == SEED_EXAMPLE["horizon"]
+    assert all(math.isfinite(p["y"]) and p["y"] >= 0 for p in body["predictions"])
+    assert client.get("/metrics/hybrid_lstm/5m").status_code == 200
 
 
 def test_the_model_trains_once_and_is_reused(client: TestClient) -> None:
@@ -309,14 +321,11 @@ def test_the_service_readies_the_5m_models_in_the_background(
     with start(
         tmp_path, mlflow_template, tmp_path, environment="development", train_on_start=True
     ) as app:
+        expected = {f"traffic-5m-{model}": 1 for model in available_context_models()}
         deadline = time.monotonic() + 120
-        while len(registered(app)) < 3 and time.monotonic() < deadline:
+        while len(registered(app)) < len(expected) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert registered(app) == {
-            "traffic-5m-hybrid": 1,
-            "traffic-5m-lightgbm": 1,
-            "traffic-5m-xgboost": 1,
-        }
+        assert registered(app) == expected
 
 
 @pytest.mark.skipif(not NASA_5MIN.is_file(), reason=f"the NASA traffic is absent ({NASA_5MIN})")

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import require_extra
 from opscast.forecasting import ForecastingError
 from opscast.forecasting.context_models import (
     CONTEXT_MODELS,
+    NEURAL_CONTEXT_MODELS,
     PROFILE_DAYS,
     context_forecaster,
     profile_baseline,
@@ -30,8 +32,10 @@ def traffic() -> pd.Series:
     return pd.Series(frame["y"].to_numpy(dtype=np.float64), index=pd.DatetimeIndex(frame["ds"]))
 
 
-@pytest.fixture(scope="module", params=CONTEXT_MODELS)
+@pytest.fixture(scope="module", params=(*CONTEXT_MODELS, *NEURAL_CONTEXT_MODELS))
 def fitted(request: pytest.FixtureRequest, traffic: pd.Series) -> object:
+    if request.param in NEURAL_CONTEXT_MODELS:
+        require_extra("torch", "neural")
     model = context_forecaster(request.param, freq="15min", season_length=SEASON)
     return model.fit(traffic.iloc[: 9 * SEASON])
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import require_extra
 from opscast.forecasting import MODEL_NAMES, ForecastingError, backtest, forecast
 from opscast.forecasting.backtest import cross_validate
 from opscast.forecasting.conformal import add_intervals
@@ -34,7 +35,9 @@ def seasonal_frame(
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_every_model_forecasts_every_series(model: str) -> None:
     if model == "prophet":
-        pytest.importorskip("prophet", reason="the optional prophet extra is not installed")
+        require_extra("prophet", "prophet")
+    if model == "hybrid_lstm":
+        require_extra("torch", "neural")
     data = seasonal_frame()
     result = forecast(data, model, 7)
     frame = result.forecasts
