@@ -244,7 +244,6 @@ def train_guarded(
         tolerance=tolerance,
         requested_by=requested_by,
     )
-    RETRAINS.labels(task=task, status="promoted" if outcome.promoted else "refused").inc()
     RETRAIN_DURATION.observe(time.perf_counter() - started)
     log.info(
         "trained",

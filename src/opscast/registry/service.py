@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
+from opscast.observability import RETRAINS
 from opscast.registry.promotion import METRIC_PREFERENCE, PromotionDecision, decide_promotion
 from opscast.registry.repository import ModelEventRepository
 from opscast.registry.store import CHAMPION, REQUIRED_METRICS, ModelStore, ModelVersion
@@ -64,7 +65,8 @@ def register_guarded(
     ``champion_holdout`` and ``challenger_holdout`` are the two models' errors on the same
     holdout (``None`` for the champion when the task has none yet). A model that is not a
     forecaster names the metrics it must log (``required_metrics``) and those the guard
-    compares, in order (``preference``).
+    compares, in order (``preference``). Counted in ``opscast_retrains_total`` as
+    promoted or refused, whoever asked for the training.
     """
     previous = store.champion_version(task)
     version = store.register(
@@ -105,6 +107,7 @@ def register_guarded(
     else:
         store.set_alias(task, CHALLENGER, version.version)
         store.client.set_model_version_tag(task, str(version.version), REFUSED_TAG, decision.reason)
+    RETRAINS.labels(task=task, status="promoted" if decision.promote else "refused").inc()
     return GuardedOutcome(version, decision, previous)
 
 
