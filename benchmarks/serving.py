@@ -219,7 +219,13 @@ def main() -> None:
         finally:
             for process in processes:
                 process.terminate()
-                process.wait(timeout=30)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    print(f"{' '.join(process.args)} ignored SIGTERM for 30 s; killed")  # type: ignore[arg-type]
+                    process.kill()
+                    process.wait()
 
     floor = statistics.median(results["bare FastAPI constant"])
     print(f"\n{requests} requests each, {args.concurrency} in flight, after {warmup} warm-up\n")

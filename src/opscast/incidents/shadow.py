@@ -10,15 +10,18 @@ import of incident counts. A task without a challenger costs one alias lookup.
 
 The two models' own forecasts are compared, before reconciliation: reconciliation mixes
 in the champions of the other granularities, which would blur a comparison of two
-models of one granularity. At most ``MAX_BACKLOG`` requests wait to be shadowed; beyond
-that a request goes unshadowed, since losing a shadow score costs nothing and slowing
-the service would. A version forecasts a period the same way each time it is asked, so
-asking again stores nothing new.
+models of one granularity. A version forecasts a period the same way each time it is
+asked, so asking again stores nothing new: a request identical to one shadowed in the
+last ``REPEAT_SECONDS`` (a dashboard polling) is not queued at all, the same delay with
+which an alias move is noticed. At most ``MAX_BACKLOG`` requests wait to be shadowed;
+beyond that a request goes unshadowed, since losing a shadow score costs nothing and
+slowing the service would.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 
@@ -37,6 +40,9 @@ from opscast.registry.tables import ShadowScore
 log = get_logger(__name__)
 
 MAX_BACKLOG = 64
+REPEAT_SECONDS = 5.0
+# forgotten repeats are pruned once this many requests are remembered
+MAX_REMEMBERED = 4096
 
 
 def shadow_scores(
@@ -96,20 +102,38 @@ def settle_shadow(session: Session, category: str) -> int:
 class ShadowScorer:
     """Shadows served forecasts in one background thread; one per process."""
 
-    def __init__(self, database: Database, store: ModelStore) -> None:
+    def __init__(
+        self,
+        database: Database,
+        store: ModelStore,
+        *,
+        repeat_seconds: float = REPEAT_SECONDS,
+    ) -> None:
         self.database = database
         self.store = store
+        self.repeat_seconds = repeat_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opscast-shadow")
         self._lock = threading.Lock()
         self._queued: list[Future[None]] = []
+        self._seen: dict[tuple[object, ...], float] = {}
 
     def observe(self, forecast: CategoryForecast) -> bool:
-        """Queue ``forecast`` to be shadowed; False when the backlog is full (it is skipped)."""
+        """Queue ``forecast`` to be shadowed; False when it is a recent repeat or the
+        backlog is full (it is skipped)."""
+        key = (forecast.task, forecast.category, forecast.version, tuple(forecast.dates))
+        now = time.monotonic()
         with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and now - seen < self.repeat_seconds:
+                return False
             self._queued = [future for future in self._queued if not future.done()]
             if len(self._queued) >= MAX_BACKLOG:
                 log.warning("shadow backlog full; request not shadowed", task=forecast.task)
                 return False
+            if len(self._seen) >= MAX_REMEMBERED:
+                recent = self.repeat_seconds
+                self._seen = {k: at for k, at in self._seen.items() if now - at < recent}
+            self._seen[key] = now
             self._queued.append(self._executor.submit(self._shadow, forecast))
             return True
 

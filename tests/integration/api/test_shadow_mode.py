@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opscast.forecasting.zoo import ModelSpec, single_model
+from opscast.incidents.service import CategoryForecast
 from opscast.incidents.shadow import ShadowScorer
 from opscast.incidents.training import LevelModel, complete_periods
 from opscast.registry import ModelStore
@@ -41,6 +44,9 @@ def post_counts(client: TestClient, frame: pd.DataFrame) -> None:
 
 
 def forecast(client: TestClient) -> dict[str, Any]:
+    scorer: ShadowScorer | None = client.app.state.shadow  # type: ignore[attr-defined]
+    if scorer is not None:
+        scorer.repeat_seconds = 0.0  # shadow every request, repeats included
     response = client.post(
         "/forecast", json={"category": CATEGORY, "granularity": "daily", "future_periods": 7}
     )
@@ -183,6 +189,31 @@ def test_without_the_setting_nothing_is_shadowed(
     assert client.app.state.shadow is None  # type: ignore[attr-defined]
     report = shadow_of(client)
     assert (report["shadow_enabled"], report["versions"], report["recent"]) == (False, [], [])
+
+
+def test_a_repeated_request_is_shadowed_once(
+    model_store_ready: Path, client_factory: ClientFactory, counts: pd.DataFrame
+) -> None:
+    client = client_factory(shadow=True)
+    post_counts(client, counts.iloc[:HISTORY_DAYS])
+    served = forecast(client)
+    scorer: ShadowScorer = client.app.state.shadow  # type: ignore[attr-defined]
+    scorer.repeat_seconds = 60.0
+    result = CategoryForecast(
+        category=CATEGORY,
+        granularity=Granularity.daily,
+        task=TASK,
+        model=served["model"],
+        version=served["version"],
+        dates=[date.fromisoformat(point["date"]) for point in served["forecast"]],
+        values=[point["predicted_value"] for point in served["forecast"]],
+    )
+    # the request just served was queued; the same answer again has nothing new to score
+    assert scorer.observe(result) is False
+    later = dataclasses.replace(result, dates=result.dates[1:], values=result.values[1:])
+    assert scorer.observe(later) is True
+    assert scorer.observe(later) is False
+    scorer.wait()
 
 
 @pytest.mark.parametrize(
