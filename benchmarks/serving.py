@@ -1,7 +1,7 @@
 """Latency of POST /forecast with a loaded champion, next to a bare FastAPI endpoint.
 
-Run: ``.venv/bin/python benchmarks/serving.py [--quick] [--shadow] [--requests N]
-[--concurrency C]``.
+Run: ``.venv/bin/python benchmarks/serving.py [--quick] [--shadow] [--rounds R]
+[--requests N] [--concurrency C]``.
 
 Two servers run on loopback ports, each a uvicorn process with the same options: the
 opscast service (demo incident data, champions trained before timing starts) and the
@@ -36,6 +36,7 @@ from pydantic import BaseModel
 
 BODY = {"category": "Software", "granularity": "quarterly", "future_periods": 4}
 HERE = Path(__file__).resolve()
+SHADOWED = "opscast POST /forecast, shadow mode on"
 
 
 class Body(BaseModel):
@@ -152,6 +153,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def in_rounds(
+    servers: dict[str, int], rounds: int, per_round: int, concurrency: int, warmup: int
+) -> dict[str, list[float]]:
+    """Latencies per server, the servers taking turns so drifting load hits each alike."""
+    results: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, port in servers.items():
+            url = f"http://127.0.0.1:{port}/forecast"
+            results[name] += asyncio.run(measure(url, per_round, concurrency, warmup))
+    return results
+
+
+def report(results: dict[str, list[float]], concurrency: int) -> None:
+    floor = statistics.median(results["bare FastAPI constant"])
+    print("| endpoint | p50 ms | p99 ms | requests/s | p50 ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, latencies in results.items():
+        p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+        throughput = concurrency / statistics.mean(latencies)
+        print(
+            f"| {name} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {throughput:,.0f} | "
+            f"{p50 / floor:.1f}x |"
+        )
+    if SHADOWED in results:
+        plain = statistics.median(results["opscast POST /forecast (seed example)"])
+        print(f"\nshadow mode on / off, p50: {statistics.median(results[SHADOWED]) / plain:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 requests instead of 2,000")
@@ -159,6 +188,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
         "--shadow", action="store_true", help="also time opscast with shadow scoring on"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="split the requests into rounds, servers alternating"
     )
     parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,14 +240,10 @@ def main() -> None:
                     shadow_port,
                 )
             )
-            servers["opscast POST /forecast, shadow mode on"] = shadow_port
+            servers[SHADOWED] = shadow_port
+        per_round = max(1, requests // args.rounds)
         try:
-            results = {
-                name: asyncio.run(
-                    measure(f"http://127.0.0.1:{port}/forecast", requests, args.concurrency, warmup)
-                )
-                for name, port in servers.items()
-            }
+            results = in_rounds(servers, args.rounds, per_round, args.concurrency, warmup)
         finally:
             for process in processes:
                 process.terminate()
@@ -227,21 +255,11 @@ def main() -> None:
                     process.kill()
                     process.wait()
 
-    floor = statistics.median(results["bare FastAPI constant"])
-    print(f"\n{requests} requests each, {args.concurrency} in flight, after {warmup} warm-up\n")
-    print("| endpoint | p50 ms | p99 ms | requests/s | p50 ratio |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, latencies in results.items():
-        p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
-        throughput = args.concurrency / statistics.mean(latencies)
-        print(
-            f"| {name} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {throughput:,.0f} | "
-            f"{p50 / floor:.1f}x |"
-        )
-    if args.shadow:
-        plain = statistics.median(results["opscast POST /forecast (seed example)"])
-        shadowed = statistics.median(results["opscast POST /forecast, shadow mode on"])
-        print(f"\nshadow mode on / off, p50: {shadowed / plain:.2f}x")
+    print(
+        f"\n{per_round * args.rounds} requests each in {args.rounds} round(s), "
+        f"{args.concurrency} in flight, after {warmup} warm-up requests per round\n"
+    )
+    report(results, args.concurrency)
 
 
 if __name__ == "__main__":
