@@ -1,6 +1,7 @@
 """Latency of POST /forecast with a loaded champion, next to a bare FastAPI endpoint.
 
-Run: ``.venv/bin/python benchmarks/serving.py [--quick] [--requests N] [--concurrency C]``.
+Run: ``.venv/bin/python benchmarks/serving.py [--quick] [--shadow] [--rounds R]
+[--requests N] [--concurrency C]``.
 
 Two servers run on loopback ports, each a uvicorn process with the same options: the
 opscast service (demo incident data, champions trained before timing starts) and the
@@ -9,6 +10,11 @@ constant. One httpx async client sends the same number of requests to each with 
 fixed number in flight, after a warm-up, and records every latency. The ratio of the
 two medians is what opscast's serving path (middleware, auth, a database session, the
 champion cache check, the reconciled-forecast cache) costs over the framework's floor.
+
+With ``--shadow`` the served task also gets a challenger and a third server runs the
+same opscast with ``OPSCAST_SHADOW=true``: the ratio of its median to the plain
+opscast median is what shadow scoring costs a request (it runs off the request path,
+but shares the process and its CPU).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pydantic import BaseModel
 
 BODY = {"category": "Software", "granularity": "quarterly", "future_periods": 4}
 HERE = Path(__file__).resolve()
+SHADOWED = "opscast POST /forecast, shadow mode on"
 
 
 class Body(BaseModel):
@@ -60,8 +67,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(var_dir: Path) -> None:
-    """Demo incidents stored and Software's four champions trained, before any timing."""
+def prepare(var_dir: Path, *, challenger: bool) -> None:
+    """Demo incidents stored and Software's four champions trained, before any timing.
+
+    With ``challenger`` the quarterly task also gets a naive challenger to shadow.
+    """
     from opscast.config import Settings
     from opscast.db import Database
     from opscast.demo import DEMO_SETS, load_demo_set
@@ -77,7 +87,25 @@ def prepare(var_dir: Path) -> None:
         load_demo_set(session, incidents)
     forecaster = IncidentForecaster(ModelStore.from_settings(settings))
     with database.session() as session:
-        forecaster.forecast(session, "Software", Granularity.quarterly, 4)
+        served = forecaster.forecast(session, "Software", Granularity.quarterly, 4)
+    if challenger:
+        from opscast.forecasting.zoo import ModelSpec, single_model
+        from opscast.incidents.service import daily_counts
+        from opscast.incidents.training import LevelModel, complete_periods
+
+        with database.session() as session:
+            quarters = complete_periods(daily_counts(session, "Software"), Granularity.quarterly)
+        fitted = single_model("naive", ModelSpec(freq="QS"))().fit(quarters)
+        model = LevelModel(fitted, "naive", Granularity.quarterly, quarters["ds"].max())
+        store = forecaster.store
+        version = store.register(
+            served.task,
+            model,
+            data=quarters,
+            params={"model": "naive", "category": "Software"},
+            metrics={"mae": 1.0, "rmse": 1.0, "mape": 1.0, "smape": 1.0, "mase": 1.0},
+        )
+        store.set_alias(served.task, "challenger", version.version)
     database.dispose()
 
 
@@ -125,11 +153,45 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def in_rounds(
+    servers: dict[str, int], rounds: int, per_round: int, concurrency: int, warmup: int
+) -> dict[str, list[float]]:
+    """Latencies per server, the servers taking turns so drifting load hits each alike."""
+    results: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, port in servers.items():
+            url = f"http://127.0.0.1:{port}/forecast"
+            results[name] += asyncio.run(measure(url, per_round, concurrency, warmup))
+    return results
+
+
+def report(results: dict[str, list[float]], concurrency: int) -> None:
+    floor = statistics.median(results["bare FastAPI constant"])
+    print("| endpoint | p50 ms | p99 ms | requests/s | p50 ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, latencies in results.items():
+        p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+        throughput = concurrency / statistics.mean(latencies)
+        print(
+            f"| {name} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {throughput:,.0f} | "
+            f"{p50 / floor:.1f}x |"
+        )
+    if SHADOWED in results:
+        plain = statistics.median(results["opscast POST /forecast (seed example)"])
+        print(f"\nshadow mode on / off, p50: {statistics.median(results[SHADOWED]) / plain:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 requests instead of 2,000")
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--shadow", action="store_true", help="also time opscast with shadow scoring on"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="split the requests into rounds, servers alternating"
+    )
     parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare is not None:
@@ -149,7 +211,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         var_dir = Path(scratch) / "var"
         began = time.perf_counter()
-        prepare(var_dir)
+        prepare(var_dir, challenger=args.shadow)
         print(f"prepared demo data and champions in {time.perf_counter() - began:.1f} s")
         env = {
             **os.environ,
@@ -164,38 +226,40 @@ def main() -> None:
             opscast_port,
         )
         bare = start([sys.executable, str(HERE), "--serve-bare", str(bare_port)], env, bare_port)
+        servers = {
+            "opscast POST /forecast (seed example)": opscast_port,
+            "bare FastAPI constant": bare_port,
+        }
+        processes = [opscast, bare]
+        if args.shadow:
+            shadow_port = free_port()
+            processes.append(
+                start(
+                    [sys.executable, "-m", "opscast", "serve", "--port", str(shadow_port)],
+                    {**env, "OPSCAST_SHADOW": "true"},
+                    shadow_port,
+                )
+            )
+            servers[SHADOWED] = shadow_port
+        per_round = max(1, requests // args.rounds)
         try:
-            results = {
-                "opscast POST /forecast (seed example)": asyncio.run(
-                    measure(
-                        f"http://127.0.0.1:{opscast_port}/forecast",
-                        requests,
-                        args.concurrency,
-                        warmup,
-                    )
-                ),
-                "bare FastAPI constant": asyncio.run(
-                    measure(
-                        f"http://127.0.0.1:{bare_port}/forecast", requests, args.concurrency, warmup
-                    )
-                ),
-            }
+            results = in_rounds(servers, args.rounds, per_round, args.concurrency, warmup)
         finally:
-            for process in (opscast, bare):
+            for process in processes:
                 process.terminate()
-                process.wait(timeout=30)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    print(f"{' '.join(process.args)} ignored SIGTERM for 30 s; killed")  # type: ignore[arg-type]
+                    process.kill()
+                    process.wait()
 
-    floor = statistics.median(results["bare FastAPI constant"])
-    print(f"\n{requests} requests each, {args.concurrency} in flight, after {warmup} warm-up\n")
-    print("| endpoint | p50 ms | p99 ms | requests/s | p50 ratio |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, latencies in results.items():
-        p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
-        throughput = args.concurrency / statistics.mean(latencies)
-        print(
-            f"| {name} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {throughput:,.0f} | "
-            f"{p50 / floor:.1f}x |"
-        )
+    print(
+        f"\n{per_round * args.rounds} requests each in {args.rounds} round(s), "
+        f"{args.concurrency} in flight, after {warmup} warm-up requests per round\n"
+    )
+    report(results, args.concurrency)
 
 
 if __name__ == "__main__":

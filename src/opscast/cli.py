@@ -175,7 +175,9 @@ def migrate() -> None:
 
 @app.command()
 def retrain(
-    task: Annotated[str, typer.Option(help="Target to retrain (incidents, ...) or all.")] = "all",
+    task: Annotated[
+        str, typer.Option(help="Target to retrain (incidents, tickets) or all.")
+    ] = "all",
     if_drift: Annotated[
         bool,
         typer.Option(
@@ -504,7 +506,11 @@ def _demo_operations(database: Database, settings: Settings) -> None:
 
 @tickets_app.command("retrain")
 def tickets_retrain() -> None:
-    """Retrain the ticket classifier on the generated sample and every corrected ticket."""
+    """Retrain the ticket classifier on the generated sample and every corrected ticket.
+
+    The new version serves only if it is not worse on the holdout; the same training as
+    `opscast retrain --task tickets`, answered with the classifier's own summary.
+    """
     from opscast.db import Database
     from opscast.tickets.service import Scoring, retrain_classifier
 
@@ -525,6 +531,7 @@ def tickets_analyze(
     """Classify and prioritise a text (nothing is stored); prints JSON."""
     from pydantic import ValidationError
 
+    from opscast.db import Database
     from opscast.tickets.schemas import AnalyzeIn
     from opscast.tickets.service import Scoring, analyze
 
@@ -533,7 +540,14 @@ def tickets_analyze(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-    result = analyze(body.description, Scoring.from_settings(_load_settings()), title=body.title)
+    settings = _load_settings()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    with database.session() as session:
+        result = analyze(
+            session, body.description, Scoring.from_settings(settings), title=body.title
+        )
+    database.dispose()
     typer.echo(result.model_dump_json(indent=2))
 
 

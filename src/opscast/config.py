@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     run_jobs: bool = True
     job_poll_seconds: float = Field(default=1.0, gt=0)
     job_stale_seconds: float = Field(default=60.0, gt=0)
+    # score a task's challenger beside its champion on served requests (off the request path)
+    shadow: bool = False
     # tickets: below this confidence the learned classifier defers to the keyword rules
     ticket_confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
 

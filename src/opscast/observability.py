@@ -44,7 +44,8 @@ RETRAIN_DURATION = Histogram(
 )
 MODEL_ERROR = Gauge(
     "opscast_model_error",
-    "Backtest error of the serving model.",
+    "Errors of a task's models: the serving model's backtest errors (mae, rmse, ...) and, "
+    "in shadow mode, the live MAE of champion and challenger (shadow_mae_<alias>).",
     ["task", "metric"],
     multiprocess_mode="mostrecent",
 )

@@ -19,7 +19,9 @@ def env_for(var_dir: Path) -> dict[str, str]:
     return {"OPSCAST_VAR_DIR": str(var_dir), "OPSCAST_LOG_LEVEL": "WARNING"}
 
 
-def test_analyze_prints_json_and_refuses_an_empty_text(var_dir: Path) -> None:
+def test_analyze_prints_json_and_refuses_an_empty_text(
+    var_dir: Path, model_store_ready: Path
+) -> None:
     result = runner.invoke(
         app, ["tickets", "analyze", "Server down, all servers unreachable"], env=env_for(var_dir)
     )
@@ -32,16 +34,24 @@ def test_analyze_prints_json_and_refuses_an_empty_text(var_dir: Path) -> None:
     assert "Traceback" not in empty.output
 
 
-def test_retrain_reports_what_it_learned_from(var_dir: Path) -> None:
+def test_retrain_reports_what_it_learned_from(var_dir: Path, model_store_ready: Path) -> None:
     result = runner.invoke(app, ["tickets", "retrain"], env=env_for(var_dir))
     assert result.exit_code == 0, result.output
     body = json.loads(result.output[result.output.index("{") :])
     assert body["corrections"] == 0
     assert body["trained_on"] > 0
-    assert (var_dir / "models" / "ticket-classifier.pkl").is_file()
+    assert (body["task"], body["version"], body["promoted"]) == ("tickets-classifier", 1, True)
+    again = runner.invoke(app, ["tickets", "retrain"], env=env_for(var_dir))
+    second = json.loads(again.output[again.output.index("{") :])
+    # the same data gives the same model: as good as the champion on the same holdout
+    assert (second["version"], second["promoted"]) == (2, True)
+    assert "as good as" in second["reason"]
+    assert second["holdout_macro_f1"] == body["holdout_macro_f1"]
 
 
-def test_demo_opens_tickets_for_the_failed_servers_once(var_dir: Path) -> None:
+def test_demo_opens_tickets_for_the_failed_servers_once(
+    var_dir: Path, model_store_ready: Path
+) -> None:
     first = runner.invoke(app, ["demo"], env=env_for(var_dir))
     assert first.exit_code == 0, first.output
     second = runner.invoke(app, ["demo"], env=env_for(var_dir))

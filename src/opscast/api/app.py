@@ -27,6 +27,7 @@ from opscast.forecasting.router import router as traffic_router
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.router import router as incidents_router
 from opscast.incidents.service import IncidentForecaster
+from opscast.incidents.shadow import ShadowScorer
 from opscast.jobs.catalog import job_runner
 from opscast.jobs.router import router as jobs_router
 from opscast.observability import configure_logging, get_logger
@@ -98,7 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await stream.start()
         if settings.run_jobs:
             jobs.start()
-        app.state.incident_forecaster = IncidentForecaster(app.state.model_store)
+        shadow = ShadowScorer(database, app.state.model_store) if settings.shadow else None
+        app.state.shadow = shadow
+        app.state.incident_forecaster = IncidentForecaster(
+            app.state.model_store, on_served=shadow.observe if shadow else None
+        )
         training = BackgroundTraining(database, app.state.incident_forecaster)
         if settings.train_on_start:
             app.state.training = training
@@ -109,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             jobs.stop()
             training.stop()
+            if shadow:
+                shadow.stop()
             await stream.stop()
             database.dispose()
             if tracing:

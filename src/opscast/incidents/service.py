@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -113,10 +113,19 @@ def import_file(
     start: date | None = None,
     end: date | None = None,
 ) -> IngestResult:
-    """Store the daily incident counts per category of an export file."""
+    """Store the daily incident counts per category of an export file.
+
+    New counts may complete periods that shadow scoring forecast: their errors are
+    recorded in the same unit of work.
+    """
+    from opscast.incidents.shadow import settle_shadow  # shadow.py builds on this module
+
     name, mapping = column_mapping(read_header(path), layout, overrides)
     counts = count_incidents(read_events(path, mapping), start=start, end=end)
-    return ingest_frame(session, counts, kind=KIND, source=f"import:{name}", freq="D")
+    result = ingest_frame(session, counts, kind=KIND, source=f"import:{name}", freq="D")
+    for category in counts["unique_id"].unique():
+        settle_shadow(session, str(category))
+    return result
 
 
 # -- training and serving -------------------------------------------------------------
@@ -244,7 +253,6 @@ def train_guarded(
         tolerance=tolerance,
         requested_by=requested_by,
     )
-    RETRAINS.labels(task=task, status="promoted" if outcome.promoted else "refused").inc()
     RETRAIN_DURATION.observe(time.perf_counter() - started)
     log.info(
         "trained",
@@ -257,10 +265,17 @@ def train_guarded(
 
 
 class IncidentForecaster:
-    """Serves reconciled incident forecasts and trains missing champions; one per process."""
+    """Serves reconciled incident forecasts and trains missing champions; one per process.
 
-    def __init__(self, store: ModelStore) -> None:
+    ``on_served`` sees every forecast after it is computed (shadow scoring queues it);
+    it must return at once and never raise.
+    """
+
+    def __init__(
+        self, store: ModelStore, on_served: Callable[[CategoryForecast], object] | None = None
+    ) -> None:
         self.store = store
+        self.on_served = on_served
         self._guard = threading.Lock()
         self._task_locks: dict[str, threading.Lock] = {}
         self._too_short: dict[tuple[str, pd.Timestamp | None], str] = {}
@@ -342,7 +357,7 @@ class IncidentForecaster:
         chosen = champions[granularity]
         values = cached.levels[granularity].iloc[:periods]
         PREDICTIONS.labels(task=chosen.task, model=chosen.info.model_name).inc()
-        return CategoryForecast(
+        result = CategoryForecast(
             category=category,
             granularity=granularity,
             task=chosen.task,
@@ -351,6 +366,9 @@ class IncidentForecaster:
             dates=[stamp.date() for stamp in values.index],
             values=[float(value) for value in values.to_numpy()],
         )
+        if self.on_served is not None:
+            self.on_served(result)
+        return result
 
     def _reconcile(
         self,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
 
-from opscast.api.deps import ModelStoreDep, SessionDep
+from opscast.api.deps import ModelStoreDep, SessionDep, SettingsDep
 from opscast.registry import service
-from opscast.registry.schemas import ModelEventOut, ModelsOut, RollbackIn, TaskOut
+from opscast.registry.schemas import ModelEventOut, ModelsOut, RollbackIn, ShadowOut, TaskOut
 
 router = APIRouter(tags=["models"])
 
@@ -70,3 +70,21 @@ def model_history(
     return [
         ModelEventOut.model_validate(event) for event in service.audit_trail(session, task, limit)
     ]
+
+
+@router.get(
+    "/models/{task}/shadow",
+    response_model=ShadowOut,
+    summary="Live errors of the champion and the challenger on periods observed since",
+)
+def model_shadow(
+    task: TaskPath,
+    store: ModelStoreDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=0, le=1000, description="latest periods to list")] = 50,
+) -> ShadowOut:
+    """With ``OPSCAST_SHADOW=true`` the challenger forecasts beside the champion on served
+    requests; each period's error is recorded once its actuals are in."""
+    report = service.shadow_report(store, session, task, limit)
+    return ShadowOut.of(report, enabled=settings.shadow)

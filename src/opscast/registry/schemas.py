@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.registry.service import ShadowReport
 from opscast.registry.store import ModelVersion, Task
 
 
@@ -82,3 +83,88 @@ class ModelEventOut(BaseModel):
     reason: str
     requested_by: str
     at: datetime
+
+
+class ShadowVersionOut(BaseModel):
+    version: int
+    aliases: list[str] = Field(description="the aliases the version holds now")
+    scored_periods: int = Field(description="periods it forecast beside a served request")
+    settled_periods: int = Field(description="of those, periods observed in full since")
+    mae: float | None = Field(description="mean absolute error on the settled periods")
+    rmse: float | None
+
+
+class ShadowPairOut(BaseModel):
+    periods: int = Field(description="settled periods both versions forecast")
+    champion_mae: float | None
+    challenger_mae: float | None
+    leader: str | None = Field(description="champion, challenger or tie; null before any period")
+
+
+class ShadowScoreOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    alias: str = Field(description="the alias it served or shadowed under when it forecast")
+    unique_id: str
+    period_start: datetime
+    period_end: datetime
+    predicted: float
+    actual: float | None
+    abs_error: float | None
+
+
+class ShadowOut(BaseModel):
+    task: str
+    shadow_enabled: bool = Field(description="OPSCAST_SHADOW: whether new requests are shadowed")
+    champion: int | None
+    challenger: int | None
+    comparison: ShadowPairOut | None = Field(
+        description="champion against challenger on the same settled periods"
+    )
+    versions: list[ShadowVersionOut]
+    recent: list[ShadowScoreOut] = Field(description="the latest periods forecast, newest first")
+
+    @classmethod
+    def of(cls, report: ShadowReport, *, enabled: bool) -> ShadowOut:
+        holders: dict[int, list[str]] = {}
+        for alias, number in (("champion", report.champion), ("challenger", report.challenger)):
+            if number is not None:
+                holders.setdefault(number, []).append(alias)
+        comparison = None
+        if report.paired is not None:
+            pair = report.paired
+            leader = None
+            if pair.first_mae is not None and pair.second_mae is not None:
+                leader = (
+                    "tie"
+                    if pair.first_mae == pair.second_mae
+                    else "champion"
+                    if pair.first_mae < pair.second_mae
+                    else "challenger"
+                )
+            comparison = ShadowPairOut(
+                periods=pair.periods,
+                champion_mae=pair.first_mae,
+                challenger_mae=pair.second_mae,
+                leader=leader,
+            )
+        return cls(
+            task=report.task,
+            shadow_enabled=enabled,
+            champion=report.champion,
+            challenger=report.challenger,
+            comparison=comparison,
+            versions=[
+                ShadowVersionOut(
+                    version=row.version,
+                    aliases=holders.get(row.version, []),
+                    scored_periods=row.scored,
+                    settled_periods=row.settled,
+                    mae=row.mae,
+                    rmse=row.rmse,
+                )
+                for row in report.versions
+            ],
+            recent=[ShadowScoreOut.model_validate(score) for score in report.recent],
+        )

@@ -13,7 +13,7 @@ points at a registered, complete version), which is what serving depends on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,16 @@ from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
+from opscast.observability import MODEL_ERROR, RETRAINS
 from opscast.registry.promotion import METRIC_PREFERENCE, PromotionDecision, decide_promotion
-from opscast.registry.repository import ModelEventRepository
+from opscast.registry.repository import (
+    ModelEventRepository,
+    PairedErrors,
+    ShadowRepository,
+    VersionErrors,
+)
 from opscast.registry.store import CHAMPION, REQUIRED_METRICS, ModelStore, ModelVersion
-from opscast.registry.tables import ModelEvent
+from opscast.registry.tables import ModelEvent, ShadowScore
 
 CHALLENGER = "challenger"
 REFUSED_TAG = "opscast.refused"
@@ -64,7 +70,8 @@ def register_guarded(
     ``champion_holdout`` and ``challenger_holdout`` are the two models' errors on the same
     holdout (``None`` for the champion when the task has none yet). A model that is not a
     forecaster names the metrics it must log (``required_metrics``) and those the guard
-    compares, in order (``preference``).
+    compares, in order (``preference``). Counted in ``opscast_retrains_total`` as
+    promoted or refused, whoever asked for the training.
     """
     previous = store.champion_version(task)
     version = store.register(
@@ -105,6 +112,7 @@ def register_guarded(
     else:
         store.set_alias(task, CHALLENGER, version.version)
         store.client.set_model_version_tag(task, str(version.version), REFUSED_TAG, decision.reason)
+    RETRAINS.labels(task=task, status="promoted" if decision.promote else "refused").inc()
     return GuardedOutcome(version, decision, previous)
 
 
@@ -154,3 +162,57 @@ def rollback(
 
 def audit_trail(session: Session, task: str, limit: int = 100) -> Sequence[ModelEvent]:
     return ModelEventRepository(session).for_task(task, limit)
+
+
+# -- shadow scores ------------------------------------------------------------------
+
+
+def shadow_metric(alias: str) -> str:
+    """The ``metric`` label of a live error in ``opscast_model_error``: shadow_mae_<alias>."""
+    return f"shadow_mae_{alias}"
+
+
+def export_shadow_errors(session: Session, tasks: Iterable[str]) -> None:
+    """Publish each task's live MAE of the versions last scored as champion and challenger."""
+    repository = ShadowRepository(session)
+    for task in tasks:
+        errors = {row.version: row for row in repository.by_version(task)}
+        for alias in (CHAMPION, CHALLENGER):
+            version = repository.latest_version(task, alias)
+            row = errors.get(version) if version is not None else None
+            if row is not None and row.mae is not None:
+                MODEL_ERROR.labels(task=task, metric=shadow_metric(alias)).set(row.mae)
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowReport:
+    task: str
+    champion: int | None
+    challenger: int | None
+    versions: list[VersionErrors]
+    paired: PairedErrors | None
+    recent: Sequence[ShadowScore]
+
+
+def shadow_report(store: ModelStore, session: Session, task: str, limit: int = 50) -> ShadowReport:
+    """How the champion and the challenger of ``task`` did on observed periods.
+
+    ``paired`` compares the two on the periods both forecast and both saw settle, the
+    only comparison that is fair when they were scored over different stretches.
+    """
+    aliases = store.get_task(task).aliases  # NotFoundError for an unknown task
+    champion, challenger = aliases.get(CHAMPION), aliases.get(CHALLENGER)
+    repository = ShadowRepository(session)
+    paired = (
+        repository.paired(task, champion, challenger)
+        if champion is not None and challenger is not None
+        else None
+    )
+    return ShadowReport(
+        task=task,
+        champion=champion,
+        challenger=challenger,
+        versions=repository.by_version(task),
+        paired=paired,
+        recent=repository.recent(task, limit),
+    )

@@ -82,7 +82,7 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class Champion:
-    """The serving model of a task, loaded and ready to predict."""
+    """A registered model of a task (the serving one unless loaded by another alias), loaded."""
 
     task: str
     info: ModelVersion
@@ -294,7 +294,11 @@ class ModelStore:
                     raise
 
     def set_alias(self, task: str, alias: str, version: int) -> None:
-        """Point ``alias`` at ``version``; moving ``champion`` changes what serves."""
+        """Point ``alias`` at ``version``; moving ``champion`` changes what serves.
+
+        This process serves the new version from its next request; other processes
+        notice within ``refresh_seconds``.
+        """
         try:
             raw = self.client.get_model_version(task, str(version))
         except Exception as exc:
@@ -302,6 +306,8 @@ class ModelStore:
                 raise NotFoundError(f"task {task!r} has no version {version}") from exc
             raise
         self.client.set_registered_model_alias(task, alias, str(version))
+        with self._cache_lock:  # this process serves the new version from the next call
+            self._cache.pop(f"{task}@{alias}", None)
         if alias == CHAMPION:
             _export_serving(self._version(task, raw))
 
@@ -309,8 +315,12 @@ class ModelStore:
 
     def champion_version(self, task: str) -> int | None:
         """The version the champion alias points at now (one query, no model loading)."""
+        return self.alias_version(task, CHAMPION)
+
+    def alias_version(self, task: str, alias: str) -> int | None:
+        """The version ``alias`` points at now, or None when the task or alias is absent."""
         try:
-            return int(self.client.get_model_version_by_alias(task, CHAMPION).version)
+            return int(self.client.get_model_version_by_alias(task, alias).version)
         except Exception as exc:
             if _missing(exc):
                 return None
@@ -318,22 +328,31 @@ class ModelStore:
 
     def champion(self, task: str) -> Champion:
         """The serving model of ``task``, from memory unless the alias has moved."""
+        return self.aliased(task, CHAMPION)
+
+    def aliased(self, task: str, alias: str) -> Champion:
+        """The model ``alias`` points at, kept in memory and reloaded when the alias moves.
+
+        Raises NotFoundError when the task has no such alias.
+        """
+        key = f"{task}@{alias}"
         with self._cache_lock:
-            cached = self._cache.get(task)
+            cached = self._cache.get(key)
             now = self._clock()
             if cached is not None and now - cached.checked_at < self.refresh_seconds:
                 return cached.champion
-            version = self.champion_version(task)
+            version = self.alias_version(task, alias)
             if version is None:
-                self._cache.pop(task, None)
-                raise NotFoundError(f"task {task!r} has no champion model yet")
+                self._cache.pop(key, None)
+                raise NotFoundError(f"task {task!r} has no {alias} model yet")
             if cached is not None and cached.champion.info.version == version:
                 cached.checked_at = now
                 return cached.champion
-            champion = self._load(task, version)
-            self._cache[task] = _Cached(champion, now)
-            _export_serving(champion.info)
-            return champion
+            loaded = self._load(task, version)
+            self._cache[key] = _Cached(loaded, now)
+            if alias == CHAMPION:
+                _export_serving(loaded.info)
+            return loaded
 
     def _load(self, task: str, version: int) -> Champion:
         from mlflow.artifacts import download_artifacts

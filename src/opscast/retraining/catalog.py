@@ -7,5 +7,6 @@ from opscast.retraining.retrainer import Trainer
 
 def trainers() -> dict[str, Trainer]:
     from opscast.incidents.retraining import retrain_incidents
+    from opscast.tickets.retraining import retrain_tickets
 
-    return {"incidents": retrain_incidents}
+    return {"incidents": retrain_incidents, "tickets": retrain_tickets}

@@ -3,19 +3,21 @@
 A *target* is a family of registry tasks retrained together (``incidents`` retrains
 every category at every granularity). Each domain contributes a trainer that fits its
 challengers and hands them to ``registry.service.register_guarded``; this module only
-dispatches, passes the policy's tolerance and progress reporting, and counts outcomes.
+dispatches, passes the policy's tolerance and progress reporting, and sums up outcomes.
+``opscast_retrains_total`` is counted where a task's fate is known, once per task: a
+promotion or refusal by ``register_guarded`` (whatever path asked for the training), a
+failure or a skip (too little data) by the domain's training function.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from opscast.db import Database
 from opscast.jobs.runner import JobContext
-from opscast.observability import RETRAIN_DURATION, RETRAINS, get_logger
+from opscast.observability import get_logger
 from opscast.registry.service import GuardedOutcome
 from opscast.registry.store import ModelStore
 from opscast.retraining.repository import PolicyRepository
@@ -80,27 +82,19 @@ class Retrainer:
         def progress(fraction: float, step: str) -> None:
             context.progress((index + min(1.0, max(0.0, fraction))) / count, f"{name}: {step}")
 
-        started = time.perf_counter()
-        try:
-            outcomes = self.trainers[name](
-                RetrainRequest(
-                    store=self.store,
-                    database=context.database,
-                    tolerance=tolerance,
-                    requested_by=f"job:{context.job_id}",
-                    params=context.params,
-                    progress=progress,
-                )
+        outcomes = self.trainers[name](
+            RetrainRequest(
+                store=self.store,
+                database=context.database,
+                tolerance=tolerance,
+                requested_by=f"job:{context.job_id}",
+                params=context.params,
+                progress=progress,
             )
-        except Exception:
-            RETRAINS.labels(task=name, status="failed").inc()
-            raise
-        finally:
-            RETRAIN_DURATION.observe(time.perf_counter() - started)
+        )
         rows = []
         for outcome in outcomes:
             status = "promoted" if outcome.promoted else "refused"
-            RETRAINS.labels(task=outcome.version.task, status=status).inc()
             rows.append(
                 {
                     "task": outcome.version.task,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from opscast.api.deps import SessionDep, SettingsDep
+from opscast.api.deps import ModelStoreDep, SessionDep, SettingsDep
 from opscast.tickets import service
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.repository import SORTABLE, TicketFilter
@@ -34,8 +34,8 @@ SORT_PATTERN = "^-?(" + "|".join(SORTABLE) + ")$"
 MAX_PAGE = 1000
 
 
-def get_scoring(settings: SettingsDep) -> service.Scoring:
-    return service.Scoring.from_settings(settings)
+def get_scoring(settings: SettingsDep, store: ModelStoreDep) -> service.Scoring:
+    return service.Scoring.from_settings(settings, store)
 
 
 ScoringDep = Annotated[service.Scoring, Depends(get_scoring)]
@@ -81,33 +81,31 @@ def list_tickets(
 
 
 @router.post("/analyze", response_model=AnalyzeOut, summary="Classify and score a text")
-def analyze(body: AnalyzeIn, scoring: ScoringDep) -> AnalyzeOut:
+def analyze(body: AnalyzeIn, session: SessionDep, scoring: ScoringDep) -> AnalyzeOut:
     """Nothing is stored; the answer says whether the model or the keyword rules decided."""
     return service.analyze(
-        body.description, scoring, title=body.title, impact=body.impact, urgency=body.urgency
+        session,
+        body.description,
+        scoring,
+        title=body.title,
+        impact=body.impact,
+        urgency=body.urgency,
     )
 
 
 @router.get("/classifier", response_model=ClassifierOut, summary="The serving classifier")
-def classifier(scoring: ScoringDep) -> ClassifierOut:
-    info = scoring.serving().info
-    return ClassifierOut(
-        trained_at=info.trained_at,
-        trained_on=info.trained_on,
-        corrections=info.corrections,
-        classes=list(info.classes),
-        metrics=info.metrics,
-        store="var-dir",
-        confidence_threshold=scoring.threshold,
-    )
+def classifier(session: SessionDep, scoring: ScoringDep) -> ClassifierOut:
+    """The champion of the ``tickets-classifier`` task; its versions are at ``GET /models``."""
+    return ClassifierOut.of(scoring.serving(session).info, scoring.threshold)
 
 
 @router.post(
     "/classifier/retrain",
     response_model=RetrainOut,
-    summary="Retrain the classifier on the sample and the corrected tickets",
+    summary="Retrain the classifier on the sample and the corrected tickets (guarded)",
 )
 def retrain(session: SessionDep, scoring: ScoringDep) -> RetrainOut:
+    """Registers a new version; it serves only if not worse than the champion on the holdout."""
     return service.retrain_classifier(session, scoring)
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from opscast.registry.service import GuardedOutcome
+from opscast.registry.store import ModelVersion
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.workflow import TicketStatus
 
@@ -137,23 +139,69 @@ class AnalyzeOut(BaseModel):
     priority_reasons: list[str]
 
 
+def _classes(version: ModelVersion) -> list[str]:
+    return [label for label in version.params.get("classes", "").split(",") if label]
+
+
 class RetrainOut(BaseModel):
     message: str
-    trained_on: int
+    task: str = Field(description="the classifier's task in the model registry")
+    version: int = Field(description="the version this training registered")
+    promoted: bool = Field(description="whether it serves now (not worse on the same holdout)")
+    reason: str = Field(description="why it was promoted or refused")
+    trained_on: int = Field(description="tickets fitted on (the holdout is never fitted on)")
     corrections: int
     classes: list[str]
     holdout_accuracy: float
     holdout_macro_f1: float
 
+    @classmethod
+    def of(cls, outcome: GuardedOutcome) -> RetrainOut:
+        version = outcome.version
+        params = version.params
+        verdict = "serves now" if outcome.promoted else "was refused and keeps the challenger alias"
+        return cls(
+            message=(
+                f"classifier retrained on {params['trained_on']} tickets "
+                f"({params['corrections']} corrections); version {version.version} {verdict}: "
+                f"{outcome.decision.reason}"
+            ),
+            task=version.task,
+            version=version.version,
+            promoted=outcome.promoted,
+            reason=outcome.decision.reason,
+            trained_on=int(params["trained_on"]),
+            corrections=int(params["corrections"]),
+            classes=_classes(version),
+            holdout_accuracy=round(version.metrics.get("accuracy") or 0.0, 4),
+            holdout_macro_f1=round(version.metrics.get("macro_f1") or 0.0, 4),
+        )
+
 
 class ClassifierOut(BaseModel):
-    trained_at: str | None
+    task: str
+    version: int
+    trained_at: datetime
     trained_on: int
     corrections: int
     classes: list[str]
-    metrics: dict[str, float]
-    store: str
+    metrics: dict[str, float | None] = Field(description="accuracy and macro_f1 on the holdout")
+    store: str = Field(description="where the model lives: the MLflow model registry")
     confidence_threshold: float
+
+    @classmethod
+    def of(cls, version: ModelVersion, threshold: float) -> ClassifierOut:
+        return cls(
+            task=version.task,
+            version=version.version,
+            trained_at=version.created_at,
+            trained_on=int(version.params.get("trained_on", 0)),
+            corrections=int(version.params.get("corrections", 0)),
+            classes=_classes(version),
+            metrics=version.metrics,
+            store="registry",
+            confidence_threshold=threshold,
+        )
 
 
 class SummaryOut(BaseModel):

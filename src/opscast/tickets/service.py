@@ -8,6 +8,7 @@ audit trail in the same unit of work as the change itself. Nothing here commits.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,14 +22,9 @@ from opscast.config import Settings
 from opscast.db import utc_now
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, TICKETS
+from opscast.registry import Champion, ModelStore
+from opscast.registry.service import GuardedOutcome, register_guarded
 from opscast.tickets.classification import Classification, classify
-from opscast.tickets.learned import LearnedClassifier
-from opscast.tickets.model_store import (
-    ClassifierInfo,
-    ClassifierStore,
-    StoredClassifier,
-    VarDirClassifierStore,
-)
 from opscast.tickets.priority import LEVELS, PriorityScore, score_priority
 from opscast.tickets.repository import TicketFilter, TicketRepository
 from opscast.tickets.rules import RuleSet, load_rules
@@ -42,15 +38,23 @@ from opscast.tickets.schemas import (
     TicketUpdate,
 )
 from opscast.tickets.tables import Ticket, TicketEvent
+from opscast.tickets.training import TrainingSet, fit_classifier, holdout_scores
 from opscast.tickets.workflow import ACTIVE, TicketStatus, refusal
 
-TASK = "ticket_classification"
+# the registry task of the learned classifier, and the retraining target that refits it
+TASK = "tickets-classifier"
+RETRAIN_TARGET = "tickets"
+MODEL_NAME = "tfidf-logreg"
+METRICS = ("accuracy", "macro_f1")
+# macro-F1 decides first: helpdesk classes are unbalanced and a rare class often matters most
+PREFERENCE = ("macro_f1", "accuracy")
 SAMPLE_SIZE = 700
 SAMPLE_SEED = 11
 # A person's label counts as this many generated examples when retraining.
 CORRECTION_WEIGHT = 5.0
-HOLDOUT_SHARE = 0.2
 MAX_DAILY_RANGE_DAYS = 3660
+# one first training per process at a time; a second caller finds its result
+_first_training = threading.Lock()
 
 
 def ticket_text(title: str, description: str) -> str:
@@ -68,46 +72,111 @@ def _sample() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return texts, tuple(frame["classification"])
 
 
-@lru_cache(maxsize=1)
-def _sample_model() -> LearnedClassifier:
-    """The model of the generated sample alone: every fresh var directory starts from it."""
-    texts, labels = _sample()
-    return LearnedClassifier.fit(texts, labels)
+def training_set(session: Session) -> tuple[TrainingSet, int]:
+    """The generated sample plus every ticket a person labelled, and how many of those."""
+    corrections = TicketRepository(session).corrected_examples()
+    sample_texts, sample_labels = _sample()
+    training = TrainingSet(
+        texts=(*sample_texts, *(ticket_text(t, d) for t, d, _ in corrections)),
+        labels=(*sample_labels, *(label for _, _, label in corrections)),
+        weights=(1.0,) * len(sample_texts) + (CORRECTION_WEIGHT,) * len(corrections),
+    )
+    return training, len(corrections)
+
+
+def _champion_scores(store: ModelStore, holdout: TrainingSet) -> dict[str, float | None] | None:
+    """The serving classifier's scores on the challenger's holdout (None without one)."""
+    try:
+        champion = store.champion(TASK)
+    except NotFoundError:
+        return None
+    return dict(holdout_scores(champion.model, holdout))
+
+
+def train_classifier(
+    store: ModelStore, session: Session, *, tolerance: float = 0.0, requested_by: str
+) -> GuardedOutcome:
+    """Fit on the sample and the corrections, register, and serve only if not worse.
+
+    The one way a classifier version is made: on first use, by ``POST /retrain`` and
+    ``opscast retrain``, and by ``POST /tickets/classifier/retrain``.
+    """
+    import sklearn
+
+    started = time.perf_counter()
+    try:
+        training, corrections = training_set(session)
+        train_rows, holdout_rows = training.split()
+        train, holdout = training.rows(train_rows), training.rows(holdout_rows)
+        model = fit_classifier(train)
+        scores = holdout_scores(model, holdout)
+    except Exception:
+        RETRAINS.labels(task=TASK, status="failed").inc()
+        raise
+    outcome = register_guarded(
+        store,
+        session,
+        TASK,
+        model,
+        data=training.frame(),
+        params={
+            "model": MODEL_NAME,
+            "trained_on": len(train.texts),
+            "holdout_size": len(holdout.texts),
+            "corrections": corrections,
+            "correction_weight": CORRECTION_WEIGHT,
+            "classes": ",".join(model.classes),
+            "sklearn": str(sklearn.__version__),
+        },
+        metrics=scores,
+        champion_holdout=_champion_scores(store, holdout),
+        challenger_holdout=scores,
+        tags={"domain": "tickets"},
+        tolerance=tolerance,
+        requested_by=requested_by,
+        required_metrics=METRICS,
+        preference=PREFERENCE,
+    )
+    RETRAIN_DURATION.observe(time.perf_counter() - started)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    """What classifying and scoring need: where the model lives, the rules, the threshold."""
+    """What classifying and scoring need: the model registry, the rules, the threshold."""
 
-    store: ClassifierStore
+    store: ModelStore
     rules: RuleSet
     threshold: float
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Scoring:
+    def from_settings(cls, settings: Settings, store: ModelStore | None = None) -> Scoring:
         return cls(
-            store=VarDirClassifierStore(settings.var_dir),
+            store=store or ModelStore.from_settings(settings),
             rules=load_rules(),
             threshold=settings.ticket_confidence_threshold,
         )
 
-    def serving(self) -> StoredClassifier:
-        """The stored model; a fresh store starts from the model of the generated sample."""
-        stored = self.store.load()
-        if stored is not None:
-            return stored
-        model = _sample_model()
-        info = ClassifierInfo(
-            trained_at=utc_now().isoformat(),
-            trained_on=len(_sample()[0]),
-            corrections=0,
-            classes=model.classes,
-        )
-        self.store.save(model, info)
-        return StoredClassifier(model, info)
+    def serving(self, session: Session) -> Champion:
+        """The champion classifier; a registry without one gets its first version now.
 
-    def classify(self, text: str) -> Classification:
-        return classify(text, self.serving().model, self.rules, self.threshold)
+        The first version is trained in the caller's unit of work, so its audit entry is
+        kept or dropped with the request that needed it.
+        """
+        try:
+            return self.store.champion(TASK)
+        except NotFoundError:
+            pass
+        with _first_training:
+            try:
+                return self.store.champion(TASK)  # trained meanwhile
+            except NotFoundError:
+                pass
+            train_classifier(self.store, session, requested_by="serving")
+            return self.store.champion(TASK)
+
+    def classify(self, session: Session, text: str) -> Classification:
+        return classify(text, self.serving(session).model, self.rules, self.threshold)
 
     def priority(self, text: str, impact: int | None, urgency: int | None) -> PriorityScore:
         return score_priority(text, self.rules, impact=impact, urgency=urgency)
@@ -160,7 +229,7 @@ def create_ticket(
     if body.classification is not None:
         label, confidence, method, corrected = body.classification, 1.0, "manual", True
     else:
-        result = scoring.classify(text)
+        result = scoring.classify(session, text)
         label, confidence, method, corrected = (
             result.label,
             result.confidence,
@@ -240,7 +309,7 @@ def update_ticket(session: Session, ticket_id: int, body: TicketUpdate, scoring:
         ticket.classification_method = "manual"
         ticket.classification_corrected = True
     elif text_changed and not ticket.classification_corrected:
-        result = scoring.classify(text)
+        result = scoring.classify(session, text)
         ticket.classification = result.label
         ticket.classification_confidence = result.confidence
         ticket.classification_method = result.method
@@ -294,6 +363,7 @@ def list_tickets(
 
 
 def analyze(
+    session: Session,
     description: str,
     scoring: Scoring,
     *,
@@ -303,7 +373,7 @@ def analyze(
 ) -> AnalyzeOut:
     """Classify and score a text without storing anything."""
     text = ticket_text(title, description) if title else description
-    result = scoring.classify(text)
+    result = scoring.classify(session, text)
     score = scoring.priority(text, impact, urgency)
     PREDICTIONS.labels(task=TASK, model=result.method).inc()
     return AnalyzeOut(
@@ -325,63 +395,13 @@ def analyze(
     )
 
 
-def _holdout_scores(
-    texts: Sequence[str], labels: Sequence[str], weights: Sequence[float]
-) -> tuple[float, float]:
-    """Accuracy and macro-F1 of a model fitted on 80 % and scored on the other 20 %."""
-    from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.model_selection import train_test_split
-
-    indices = list(range(len(texts)))
-    try:
-        train, test = train_test_split(
-            indices, test_size=HOLDOUT_SHARE, stratify=labels, random_state=0
-        )
-    except ValueError:  # a class with a single example cannot be stratified
-        train, test = train_test_split(indices, test_size=HOLDOUT_SHARE, random_state=0)
-    model = LearnedClassifier.fit(
-        [texts[i] for i in train], [labels[i] for i in train], [weights[i] for i in train]
-    )
-    predicted = [p.label for p in model.predict([texts[i] for i in test])]
-    truth = [labels[i] for i in test]
-    return (
-        float(accuracy_score(truth, predicted)),
-        float(f1_score(truth, predicted, average="macro", zero_division=0)),
-    )
-
-
 def retrain_classifier(session: Session, scoring: Scoring) -> RetrainOut:
-    """Fit on the generated sample plus every ticket a person labelled, and serve the result."""
-    started = time.perf_counter()
-    corrections = TicketRepository(session).corrected_examples()
-    sample_texts, sample_labels = _sample()
-    texts = [*sample_texts, *(ticket_text(t, d) for t, d, _ in corrections)]
-    labels = [*sample_labels, *(label for _, _, label in corrections)]
-    weights = [1.0] * len(sample_texts) + [CORRECTION_WEIGHT] * len(corrections)
-    try:
-        accuracy, macro_f1 = _holdout_scores(texts, labels, weights)
-        model = LearnedClassifier.fit(texts, labels, weights)
-    except Exception:
-        RETRAINS.labels(task=TASK, status="failed").inc()
-        raise
-    info = ClassifierInfo(
-        trained_at=utc_now().isoformat(),
-        trained_on=len(texts),
-        corrections=len(corrections),
-        classes=model.classes,
-        metrics={"holdout_accuracy": accuracy, "holdout_macro_f1": macro_f1},
-    )
-    scoring.store.save(model, info)
-    RETRAINS.labels(task=TASK, status="ok").inc()
-    RETRAIN_DURATION.observe(time.perf_counter() - started)
-    return RetrainOut(
-        message=f"classifier retrained on {len(texts)} tickets ({len(corrections)} corrections)",
-        trained_on=len(texts),
-        corrections=len(corrections),
-        classes=list(model.classes),
-        holdout_accuracy=round(accuracy, 4),
-        holdout_macro_f1=round(macro_f1, 4),
-    )
+    """Retrain now, under the tickets retraining policy's tolerance, and say what serves."""
+    from opscast.retraining.service import policy_or_default
+
+    tolerance = policy_or_default(session, RETRAIN_TARGET).tolerance
+    outcome = train_classifier(scoring.store, session, tolerance=tolerance, requested_by="api")
+    return RetrainOut.of(outcome)
 
 
 def open_server_ticket(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,12 @@ from fastapi.testclient import TestClient
 
 # Seed 3 with every host faulty: the db host's pool saturates about 19 hours in (step 114).
 FAILING_TICK = {"steps": 150, "seed": 3, "fleet_size": 4, "failure_share": 1.0}
+
+
+@pytest.fixture(autouse=True)
+def _registry(model_store_ready: Path) -> Path:
+    """Tickets are classified by the registry's champion: start from a migrated store."""
+    return model_store_ready
 
 
 def gauge(client: TestClient, state: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,12 @@ from fastapi.testclient import TestClient
 from opscast.tickets.schemas import MAX_DESCRIPTION_CHARS
 
 SEED_TICKET = {"title": "Server down", "description": "All servers unreachable"}
+
+
+@pytest.fixture(autouse=True)
+def _registry(model_store_ready: Path) -> Path:
+    """Tickets are classified by the registry's champion: start from a migrated store."""
+    return model_store_ready
 
 
 def create(client: TestClient, **body: Any) -> dict[str, Any]:
@@ -143,10 +150,11 @@ def test_a_correction_is_kept_and_retraining_learns_it(client: TestClient) -> No
     assert retrained.status_code == 200
     body = retrained.json()
     assert body["corrections"] == 2
+    assert (body["task"], body["version"], body["promoted"]) == ("tickets-classifier", 2, True)
     assert "printing" in body["classes"]
     assert 0.0 <= body["holdout_macro_f1"] <= 1.0
     info = client.get("/tickets/classifier").json()
-    assert info["corrections"] == 2
+    assert (info["version"], info["corrections"]) == (2, 2)
     assert info["trained_on"] == body["trained_on"]
     guess = client.post(
         "/tickets/analyze", json={"description": "toner cartridge smudges the printed pages"}

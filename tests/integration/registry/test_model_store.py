@@ -73,16 +73,30 @@ def test_promotion_is_served_and_the_cache_reloads_when_the_alias_moves(
 ) -> None:
     task = "test-promotion"
     assert register(store, task, 1.0, promote=True) == 1
-    assert store.champion(task).model == {"level": 1.0}
+    serving = ModelStore(store.tracking_uri, artifact_dir=store.artifact_dir, clock=clock)
+    assert serving.champion(task).model == {"level": 1.0}
 
     assert register(store, task, 2.0, promote=True) == 2
-    clock.now += 1.0  # within refresh_seconds: the loaded champion keeps serving
-    assert store.champion(task).model == {"level": 1.0}
+    assert store.champion(task).model == {"level": 2.0}  # the promoting process: at once
+    clock.now += 1.0  # another process within refresh_seconds keeps its loaded champion
+    assert serving.champion(task).model == {"level": 1.0}
     clock.now += 5.0
-    champion = store.champion(task)
+    champion = serving.champion(task)
     assert champion.model == {"level": 2.0}
     assert champion.info.version == 2
     assert champion.info.aliases == (CHAMPION,)
+
+
+def test_any_alias_is_served_like_the_champion(store: ModelStore, clock: FakeClock) -> None:
+    task = "test-challenger"
+    register(store, task, 1.0, promote=True)
+    with pytest.raises(NotFoundError, match="no challenger model"):
+        store.aliased(task, "challenger")
+    register(store, task, 2.0)
+    store.set_alias(task, "challenger", 2)
+    assert store.alias_version(task, "challenger") == 2
+    assert store.aliased(task, "challenger").model == {"level": 2.0}
+    assert store.champion(task).model == {"level": 1.0}
 
 
 def test_unpromoted_versions_do_not_serve_until_an_alias_points_at_them(

@@ -1,16 +1,12 @@
-"""The learned classifier, the rule fallback under the threshold, and the var-dir store."""
+"""The learned classifier and the rule fallback under the threshold."""
 
 from __future__ import annotations
-
-import pickle
-from pathlib import Path
 
 import pytest
 
 from opscast.simulate.tickets import simulate_tickets
 from opscast.tickets.classification import classify
 from opscast.tickets.learned import LearnedClassifier
-from opscast.tickets.model_store import ClassifierInfo, VarDirClassifierStore
 from opscast.tickets.rules import load_rules
 
 
@@ -52,18 +48,3 @@ def test_without_a_model_the_rules_answer() -> None:
 def test_fit_refuses_a_single_class() -> None:
     with pytest.raises(ValueError, match="two classes"):
         LearnedClassifier.fit(["a", "b"], ["x", "x"])
-
-
-def test_store_round_trip_and_version_guard(tmp_path: Path, model: LearnedClassifier) -> None:
-    store = VarDirClassifierStore(tmp_path)
-    assert store.load() is None
-    info = ClassifierInfo("2025-01-01T00:00:00", 400, 0, model.classes, {"holdout_macro_f1": 0.9})
-    store.save(model, info)
-    loaded = VarDirClassifierStore(tmp_path).load()
-    assert loaded is not None
-    assert loaded.info == info
-    assert loaded.model.predict(["vpn times out"])[0].label == "network"
-    payload = pickle.loads(store.path.read_bytes())
-    payload["sklearn"] = "0.0.0"
-    store.path.write_bytes(pickle.dumps(payload))
-    assert VarDirClassifierStore(tmp_path).load() is None
