@@ -1,0 +1,168 @@
+"""Trailing-window statistics refreshed on a fixed stride, identical in batch and in a stream.
+
+A trailing median over 6,400 points recomputed at every point costs the window on every
+update, which is what kept a stream of one point per series at a few hundred points per
+second. The statistics of such a long window barely move from one point to the next, so
+they are recomputed only at *refresh points*: every point while the series is shorter
+than ``stride``, then every ``stride``-th position counted from the series start. Point
+``p`` is judged against the statistics of the window before its refresh point
+``refresh_point(p)``; the cost per point is ``window / stride`` values, whatever the
+window.
+
+Batch and stream must agree to the last bit, so both hand the same values in the same
+order to the same reduction: the order of a ring buffer that stores position ``q`` in
+slot ``q % window`` (``ring_order``). The median is order-free; the mean and standard
+deviation are not, to rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from opscast.anomaly.features import FloatArray
+
+IntArray = npt.NDArray[np.int64]
+WindowStat = Callable[[FloatArray], tuple[FloatArray, FloatArray]]
+"""(k, w) windows, one per row -> two statistics per row."""
+
+REFRESHES_PER_WINDOW = 64
+# rows of a (rows, window) gather per chunk: about 32 MB of float64
+GATHER_VALUES = 1 << 22
+
+
+def refresh_stride(window: int) -> int:
+    """Points between refreshes: a window is recomputed 64 times while it slides by itself."""
+    return max(1, window // REFRESHES_PER_WINDOW)
+
+
+def refresh_point(positions: IntArray, stride: int) -> IntArray:
+    """The latest refresh point at or before each position."""
+    return np.where(positions < stride, positions, positions - positions % stride)
+
+
+def is_refresh_point(positions: IntArray, stride: int) -> npt.NDArray[np.bool_]:
+    due: npt.NDArray[np.bool_] = (positions < stride) | (positions % stride == 0)
+    return due
+
+
+def median_std(windows: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return np.median(windows, axis=1), windows.std(axis=1)
+
+
+def mean_std(windows: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return windows.mean(axis=1), windows.std(axis=1)
+
+
+def ring_order(ends: IntArray, window: int) -> IntArray:
+    """Positions of the ``window`` points before each end, in ring-buffer slot order."""
+    slots = np.arange(window, dtype=np.int64)
+    return (ends - window)[:, None] + (slots[None, :] - ends[:, None]) % window
+
+
+def stats_at(
+    values: FloatArray,
+    start: int,
+    ends: IntArray,
+    window: int,
+    stat: WindowStat,
+    min_count: int,
+) -> tuple[FloatArray, FloatArray]:
+    """``stat`` of the (up to) ``window`` values before each position in ``ends``.
+
+    ``values[i]`` is the series at position ``start + i``. A window that would reach
+    before ``start`` is cut there (the stream keeps enough context that no score it
+    reports depends on a cut window); fewer than ``min_count`` values give NaN.
+    """
+    first = np.full(len(ends), np.nan)
+    second = np.full(len(ends), np.nan)
+    lows = np.maximum(ends - window, start)
+    full = (ends - window >= start) & (window >= min_count)
+    full_at = np.flatnonzero(full)
+    chunk = max(1, GATHER_VALUES // max(window, 1))
+    for offset in range(0, len(full_at), chunk):
+        rows = full_at[offset : offset + chunk]
+        first[rows], second[rows] = stat(values[ring_order(ends[rows], window) - start])
+    for row in np.flatnonzero(~full & (ends - lows >= min_count)).tolist():
+        low, end = int(lows[row]) - start, int(ends[row]) - start
+        a, b = stat(values[None, low:end])
+        first[row], second[row] = a[0], b[0]
+    return first, second
+
+
+def trailing_stats(
+    values: FloatArray, start: int, window: int, stat: WindowStat, min_count: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per point, ``stat`` of the window before its refresh point (see the module doc)."""
+    positions = start + np.arange(len(values), dtype=np.int64)
+    refresh = refresh_point(positions, refresh_stride(window))
+    ends, index = np.unique(refresh, return_inverse=True)
+    first, second = stats_at(values, start, ends, window, stat, min_count)
+    return first[index], second[index]
+
+
+class RingWindows:
+    """The last ``window`` values of many series, one row each, and their refreshed stats.
+
+    ``push`` appends one value to each of some rows and recomputes the statistics of the
+    rows that reached a refresh point, all rows at once; what it returns and keeps is
+    what ``trailing_stats`` gives the whole series.
+    """
+
+    def __init__(self, window: int, stat: WindowStat, min_count: int, rows: int = 0) -> None:
+        self.window = window
+        self.stride = refresh_stride(window)
+        self.stat = stat
+        self.min_count = min_count
+        self.values = np.zeros((rows, window))
+        self.count = np.zeros(rows, dtype=np.int64)
+        self.first = np.full(rows, np.nan)
+        self.second = np.full(rows, np.nan)
+
+    @property
+    def rows(self) -> int:
+        return len(self.count)
+
+    def grow(self, rows: int) -> None:
+        """Room for at least ``rows`` series; new rows are empty."""
+        extra = rows - self.rows
+        if extra <= 0:
+            return
+        self.values = np.vstack((self.values, np.zeros((extra, self.window))))
+        self.count = np.concatenate((self.count, np.zeros(extra, dtype=np.int64)))
+        self.first = np.concatenate((self.first, np.full(extra, np.nan)))
+        self.second = np.concatenate((self.second, np.full(extra, np.nan)))
+
+    def restore(self, row: int, values: FloatArray, start: int) -> None:
+        """State of ``row`` after positions ``start`` .. ``start + len(values) - 1``."""
+        count = start + len(values)
+        self.count[row] = count
+        self.values[row] = 0.0
+        kept = np.arange(max(start, count - self.window), count, dtype=np.int64)
+        self.values[row, kept % self.window] = values[kept - start]
+        at = refresh_point(np.array([count], dtype=np.int64), self.stride)
+        first, second = stats_at(values, start, at, self.window, self.stat, self.min_count)
+        self.first[row], self.second[row] = first[0], second[0]
+
+    def push(self, rows: IntArray, values: FloatArray) -> None:
+        """Append ``values[i]`` to row ``rows[i]`` (distinct rows) and refresh where due."""
+        count = self.count[rows]
+        self.values[rows, count % self.window] = values
+        count = count + 1
+        self.count[rows] = count
+        due = is_refresh_point(count, self.stride)
+        if not due.any():
+            return
+        rows, count = rows[due], count[due]
+        full = count >= self.window
+        if full.any():
+            self._refresh(rows[full], self.values[rows[full]])
+        for length in np.unique(count[~full]).tolist():
+            if length >= self.min_count:
+                group = rows[~full][count[~full] == length]
+                self._refresh(group, self.values[group, :length])
+
+    def _refresh(self, rows: IntArray, windows: FloatArray) -> None:
+        self.first[rows], self.second[rows] = self.stat(np.ascontiguousarray(windows))
