@@ -104,9 +104,12 @@ class RobustDetector:
     def fit(self, history: npt.ArrayLike) -> Self:
         return self
 
-    def surprise(self, values: FloatArray, start: int = 0) -> FloatArray:
-        centre, spread = trailing_stats(values, start, self.window, median_std, min_count=2)
-        return surprise(deviation(values, centre, spread))
+    def surprise(self, values: FloatArray, start: int = 0, first: int = 0) -> FloatArray:
+        """Surprise of ``values[first:]`` (``values[0]`` is the series' point ``start``)."""
+        centre, spread = trailing_stats(
+            values, start, self.window, median_std, min_count=2, first=first
+        )
+        return surprise(deviation(values[first:], centre, spread))
 
     def score(self, values: npt.ArrayLike, *, start: int = 0) -> FloatArray:
         x = as_values(values)

@@ -32,14 +32,19 @@ def as_values(values: npt.ArrayLike) -> FloatArray:
     return array
 
 
+def slope_weights(window: int) -> FloatArray:
+    """Weights of ``window`` points, oldest first, whose sum is their least-squares slope."""
+    offsets = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
+    return offsets / float(np.sum(offsets**2))
+
+
 def trailing_slope(values: FloatArray, window: int) -> FloatArray:
     """Least-squares slope per step over the last ``window`` points (0 until that many exist)."""
     n = len(values)
     slope = np.zeros(n)
     if window < 2 or n < window:
         return slope
-    offsets = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
-    kernel = offsets / float(np.sum(offsets**2))
+    kernel = slope_weights(window)
     # convolve flips the kernel: reverse it so the newest point meets the largest offset
     slope[window - 1 :] = np.convolve(values, kernel[::-1], mode="valid")
     return slope

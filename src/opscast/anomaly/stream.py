@@ -10,7 +10,9 @@ series: each update appends one value to each of some rows and refreshes the win
 statistics of the rows that reached a refresh point (``trailing.py``), all rows in a
 few array operations. Its cost per point does not depend on the windows, and a tick of
 a fleet of thousands of series is one call. ``RobustEvents`` is the same for a single
-series fed one event at a time.
+series fed one event at a time; ``fleet_of`` picks the array fleet for the robust
+detector and the ensemble of robust members, and one ``StreamScorer`` per series for
+the others.
 
 The windowed Gaussian baseline slides in steps counted from the series start, so it is
 scored in one batch (the benchmark does so) rather than streamed.
@@ -18,20 +20,30 @@ scored in one batch (the benchmark does so) rather than streamed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol, cast
+
 import numpy as np
 import numpy.typing as npt
 
-from opscast.anomaly.detectors import Detector, RobustDetector, deviation, surprise
+from opscast.anomaly.detectors import (
+    Detector,
+    EnsembleDetector,
+    RobustDetector,
+    deviation,
+    surprise,
+)
 from opscast.anomaly.features import FloatArray, as_values
 from opscast.anomaly.likelihood import likelihood
 from opscast.anomaly.trailing import IntArray, RingWindows, mean_std, median_std
 
 
 class StreamScorer:
-    def __init__(self, detector: Detector) -> None:
+    def __init__(self, detector: Detector, *, start: int = 0) -> None:
+        """``start``: the position of the first point this scorer will see in its series."""
         self.detector = detector
         self._tail: FloatArray = np.empty(0)
-        self._dropped = 0
+        self._dropped = start
 
     def update(self, values: npt.ArrayLike) -> FloatArray:
         """Scores of the new points, given everything seen before."""
@@ -46,18 +58,32 @@ class StreamScorer:
         return scores
 
 
+class Fleet(Protocol):
+    """Scores of many series, one row each, updated one value per row at a time."""
+
+    threshold: float
+
+    def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
+        """A new row, warmed on ``history`` (the series from position ``start``); its index."""
+        ...
+
+    def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
+        """Score one new value for each of ``rows`` (distinct), then remember it."""
+        ...
+
+
 class RobustFleet:
     """``RobustDetector`` scores for many series, one row each, updated a tick at a time."""
 
     def __init__(self, detector: RobustDetector | None = None) -> None:
         self.detector = detector or RobustDetector()
+        self.threshold = self.detector.threshold
         self._values = RingWindows(self.detector.window, median_std, min_count=2)
         self._surprises = RingWindows(self.detector.long, mean_std, min_count=1)
 
         self.rows = 0
 
     def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
-        """A new row, warmed on ``history`` (the series from position ``start``); its index."""
         row = self.rows
         self.rows += 1
         if self.rows > self._values.rows:
@@ -65,17 +91,71 @@ class RobustFleet:
                 windows.grow(2 * self.rows)
         values = as_values(history) if len(np.asarray(history)) else np.empty(0)
         self._values.restore(row, values, start)
-        self._surprises.restore(row, self.detector.surprise(values, start), start)
+        # only the surprises the likelihood window will look back on
+        kept = max(0, len(values) - self.detector.long - self._surprises.stride)
+        self._surprises.restore(row, self.detector.surprise(values, start, kept), start + kept)
         return row
 
     def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
-        """Score one new value for each of ``rows`` (distinct), then remember it."""
         centre, spread = self._values.first[rows], self._values.second[rows]
         raw = surprise(deviation(values, centre, spread))
         scores = likelihood(raw, self._surprises.first[rows], self._surprises.second[rows])
         self._values.push(rows, values)
         self._surprises.push(rows, raw)
         return scores
+
+
+class MeanFleet:
+    """The ensemble's mean of member scores, each member a fleet of its own."""
+
+    def __init__(self, members: Sequence[Fleet], threshold: float) -> None:
+        self.members = tuple(members)
+        self.threshold = threshold
+
+    def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
+        rows = {member.add(history, start) for member in self.members}
+        return rows.pop()
+
+    def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
+        stacked = np.vstack([member.update(rows, values) for member in self.members])
+        return np.asarray(stacked.mean(axis=0), dtype=np.float64)
+
+
+class DetectorFleet:
+    """Any detector, one ``StreamScorer`` per row: the general path, a loop over rows."""
+
+    def __init__(self, detector: Callable[[], Detector]) -> None:
+        self.detector = detector
+        self.threshold = detector().threshold
+        self._scorers: list[StreamScorer] = []
+
+    def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
+        values = np.asarray(history, dtype=np.float64)
+        scorer = StreamScorer(self.detector().fit(values), start=start)
+        scorer.update(values)
+        self._scorers.append(scorer)
+        return len(self._scorers) - 1
+
+    def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
+        return np.array(
+            [
+                self._scorers[row].update(value)[0]
+                for row, value in zip(rows.tolist(), values.tolist(), strict=True)
+            ]
+        )
+
+
+def fleet_of(detector: Callable[[], Detector]) -> Fleet:
+    """The fastest fleet that gives ``detector``'s scores: arrays for the robust family."""
+    probe = detector()
+    if isinstance(probe, RobustDetector):
+        return RobustFleet(probe)
+    if isinstance(probe, EnsembleDetector) and all(
+        isinstance(member, RobustDetector) for member in probe.members
+    ):
+        members = [RobustFleet(cast(RobustDetector, member)) for member in probe.members]
+        return MeanFleet(members, probe.threshold)
+    return DetectorFleet(detector)
 
 
 class RobustEvents:

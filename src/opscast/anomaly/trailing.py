@@ -93,14 +93,19 @@ def stats_at(
 
 
 def trailing_stats(
-    values: FloatArray, start: int, window: int, stat: WindowStat, min_count: int
+    values: FloatArray,
+    start: int,
+    window: int,
+    stat: WindowStat,
+    min_count: int,
+    first: int = 0,
 ) -> tuple[FloatArray, FloatArray]:
-    """Per point, ``stat`` of the window before its refresh point (see the module doc)."""
-    positions = start + np.arange(len(values), dtype=np.int64)
+    """Per point from ``values[first]`` on, ``stat`` of the window before its refresh point."""
+    positions = start + np.arange(first, len(values), dtype=np.int64)
     refresh = refresh_point(positions, refresh_stride(window))
     ends, index = np.unique(refresh, return_inverse=True)
-    first, second = stats_at(values, start, ends, window, stat, min_count)
-    return first[index], second[index]
+    one, two = stats_at(values, start, ends, window, stat, min_count)
+    return one[index], two[index]
 
 
 class RingWindows:

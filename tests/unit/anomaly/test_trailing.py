@@ -24,7 +24,8 @@ def test_each_point_sees_the_window_before_its_refresh_point(data: np.ndarray, w
         end = t if t < stride else t - t % stride
         before = data[max(0, end - window) : end]
         if len(before) < 2:
-            assert np.isnan(median[t]) and np.isnan(std[t])
+            assert np.isnan(median[t])
+            assert np.isnan(std[t])
         else:
             assert median[t] == np.median(before)
             np.testing.assert_allclose(std[t], before.std(), rtol=1e-12, atol=1e-9)
