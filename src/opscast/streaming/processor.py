@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from opscast.anomaly.detectors import Detector, make_detector
@@ -149,25 +150,31 @@ class SeriesSlices:
     frame: pd.DataFrame
     ds: np.ndarray
     y: FloatArray
-    uids: list[str]
+    uids: npt.NDArray[np.object_]
     starts: IntArray
     series_of: IntArray
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> SeriesSlices:
-        ordered = (
-            frame.sort_values(["unique_id", "ds"], kind="stable")
-            .drop_duplicates(["unique_id", "ds"], keep="last")
-            .reset_index(drop=True)
-        )
-        uids = ordered["unique_id"].to_numpy()
-        new = np.r_[True, uids[1:] != uids[:-1]] if len(uids) else np.zeros(0, dtype=bool)
+        codes, names = pd.factorize(frame["unique_id"], sort=False)
+        stamps = frame["ds"].to_numpy(dtype="datetime64[ns]")
+        order = np.lexsort((stamps, codes))
+        codes, stamps = codes[order], stamps[order]
+        # a repeated (series, time) keeps its last value
+        keep = np.r_[(codes[1:] != codes[:-1]) | (stamps[1:] != stamps[:-1]), True]
+        order = order[keep[: len(order)]]
+        codes, stamps = codes[keep[: len(codes)]], stamps[keep[: len(stamps)]]
+        if len(order) == len(frame) and bool(np.all(order == np.arange(len(order)))):
+            ordered = frame.reset_index(drop=True)
+        else:
+            ordered = frame.iloc[order].reset_index(drop=True)
+        new = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
         starts = np.flatnonzero(new)
         return cls(
             ordered,
-            ordered["ds"].to_numpy(dtype="datetime64[ns]"),
+            stamps,
             ordered["y"].to_numpy(dtype=np.float64),
-            [str(uid) for uid in uids[starts]],
+            np.asarray(names, dtype=object)[codes[starts]],
             starts,
             np.cumsum(new) - 1,
         )
@@ -176,16 +183,17 @@ class SeriesSlices:
         """The points newer than their series' ``newest`` (ns per series), cut into steps.
 
         Returns the fresh points and, per step, the fresh points that are the j-th new
-        point of their series.
+        point of their series (fresh points are the end of their series' slice).
         """
-        stamps = self.ds.astype(np.int64)
-        fresh = np.flatnonzero(stamps > newest[self.series_of])
+        stale = self.ds.astype(np.int64) <= newest[self.series_of]
+        fresh = np.flatnonzero(~stale)
         if not len(fresh):
             return fresh, []
+        skipped = np.bincount(self.series_of[stale], minlength=len(self.starts))
         series = self.series_of[fresh]
-        first = np.full(len(self.starts), len(self.y))
-        np.minimum.at(first, series, fresh)
-        rank = fresh - first[series]
+        rank = fresh - self.starts[series] - skipped[series]
+        if not rank.any():
+            return fresh, [fresh]
         order = np.argsort(rank, kind="stable")
         cuts = np.flatnonzero(np.diff(rank[order])) + 1
         return fresh, np.split(fresh[order], cuts)
@@ -200,15 +208,23 @@ class SeriesRows:
 
     def __init__(self) -> None:
         self.rows: dict[str, int] = {}
+        self._index = pd.Index([], dtype=object)
+        self._row_of = np.zeros(0, dtype=np.int64)
+
+    def _reindex(self) -> None:
+        self._index = pd.Index(list(self.rows), dtype=object)
+        self._row_of = np.fromiter(self.rows.values(), dtype=np.int64, count=len(self.rows))
 
     def of(self, batch: SeriesSlices, warm: Callable[[str, datetime], int]) -> IntArray:
-        rows = np.empty(len(batch.uids), dtype=np.int64)
-        for series, uid in enumerate(batch.uids):
-            row = self.rows.get(uid)
-            if row is None:
-                row = self.rows[uid] = warm(uid, batch.when(series))
-            rows[series] = row
-        return rows
+        at = self._index.get_indexer(pd.Index(batch.uids))
+        rows = self._row_of[np.maximum(at, 0)] if len(self._row_of) else np.zeros(len(at), int)
+        unknown = np.flatnonzero(at < 0)
+        for series in unknown.tolist():
+            uid = str(batch.uids[series])
+            rows[series] = self.rows[uid] = warm(uid, batch.when(series))
+        if len(unknown):
+            self._reindex()
+        return np.asarray(rows, dtype=np.int64)
 
     def forget(self, unique_ids: Iterable[str]) -> None:
         """Drop series whose output was not delivered; they are warmed up again when next seen.
@@ -217,6 +233,7 @@ class SeriesRows:
         """
         for uid in unique_ids:
             self.rows.pop(uid, None)
+        self._reindex()
 
 
 class FeatureProcessor:
@@ -330,6 +347,7 @@ class Predictor:
         champion: Callable[[], int | None] | None = None,
     ) -> None:
         self.detector_name = detector
+        self.per_metric = detectors is not None
         self.detectors = detectors or (lambda _metric: make_detector(detector))
         probe = self.detectors("")
         self.threshold = probe.threshold
@@ -353,7 +371,8 @@ class Predictor:
         self._estimated = np.zeros(0, dtype=np.int64)
 
     def _fleet(self, metric: str) -> int:
-        """One fleet per metric, so a retrained model per metric can score it."""
+        """One fleet per metric when detectors differ by metric (models retrained per
+        metric), else one for all."""
         index = self._fleets.get(metric)
         if index is None:
             index = self._fleets[metric] = len(self._fleet_list)
@@ -366,7 +385,7 @@ class Predictor:
         start = 0
         if self.count is not None and len(values) == self.context:
             start = self.count(unique_id, first) - len(values)
-        fleet = self._fleet(unique_id.partition(":")[2])
+        fleet = self._fleet(unique_id.partition(":")[2] if self.per_metric else "")
         self._fleet_of_row = np.append(self._fleet_of_row, fleet)
         self._fleet_row = np.append(self._fleet_row, self._fleet_list[fleet].add(values, start))
         self._estimated = np.append(self._estimated, -TTF_STRIDE)
