@@ -23,7 +23,7 @@ the "probationary period" of the Numenta Anomaly Benchmark.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
@@ -137,10 +137,18 @@ class IsolationForestDetector:
     def context(self) -> int:
         return self.window + 1 + (self.short + self.long if self.likelihood else 0)
 
+    @property
+    def fitted(self) -> bool:
+        return self._model is not None
+
     def fit(self, history: npt.ArrayLike) -> Self:
+        return self.fit_many([history])
+
+    def fit_many(self, histories: Sequence[npt.ArrayLike]) -> Self:
+        """One forest for several series of one metric (the hosts of a fleet)."""
         from sklearn.ensemble import IsolationForest
 
-        features = rolling_features(history, self.window)
+        features = np.vstack([rolling_features(history, self.window) for history in histories])
         self._model = IsolationForest(
             n_estimators=self.trees, max_samples=min(256, len(features)), random_state=self.seed
         ).fit(features)

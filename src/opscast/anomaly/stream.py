@@ -122,7 +122,11 @@ class MeanFleet:
 
 
 class DetectorFleet:
-    """Any detector, one ``StreamScorer`` per row: the general path, a loop over rows."""
+    """Any detector, one ``StreamScorer`` per row: the general path, a loop over rows.
+
+    A new row's detector learns from the row's history unless it arrives ``fitted``
+    (a retrained model from the registry, fitted on the whole fleet).
+    """
 
     def __init__(self, detector: Callable[[], Detector]) -> None:
         self.detector = detector
@@ -131,7 +135,10 @@ class DetectorFleet:
 
     def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
         values = np.asarray(history, dtype=np.float64)
-        scorer = StreamScorer(self.detector().fit(values), start=start)
+        detector = self.detector()
+        if len(values) and not getattr(detector, "fitted", False):
+            detector.fit(values)
+        scorer = StreamScorer(detector, start=start)
         scorer.update(values)
         self._scorers.append(scorer)
         return len(self._scorers) - 1

@@ -6,6 +6,8 @@ from opscast.retraining.retrainer import Trainer
 
 
 def trainers() -> dict[str, Trainer]:
+    from opscast.anomaly.retraining import TARGET as DETECTORS
+    from opscast.anomaly.retraining import retrain_detectors
     from opscast.incidents.retraining import retrain_incidents
 
-    return {"incidents": retrain_incidents}
+    return {"incidents": retrain_incidents, DETECTORS: retrain_detectors}
