@@ -32,7 +32,7 @@ import pandas as pd
 from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.explain import contributions, describe
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, slope_weights
-from opscast.anomaly.stream import Fleet, fleet_of
+from opscast.anomaly.stream import DetectorFleet, Fleet, fleet_of
 from opscast.anomaly.time_to_failure import Crossings, advice, times_to_failure
 from opscast.anomaly.trailing import IntArray
 
@@ -94,6 +94,15 @@ class Recent:
         self.count = np.append(self.count, kept)
         self.newest = np.append(self.newest, ds[-1] if kept else NEVER)
         return row
+
+    def extend(self, row: int, stamps: np.ndarray, values: FloatArray) -> None:
+        """Append a run of values to one row."""
+        kept = min(len(values), self.size)
+        slots = (self.count[row] + len(values) - kept + np.arange(kept)) % self.size
+        self.values[row, slots] = values[len(values) - kept :]
+        self.stamps[row, slots] = stamps[len(stamps) - kept :]
+        self.count[row] += len(values)
+        self.newest[row] = stamps[-1]
 
     def push(self, rows: IntArray, stamps: np.ndarray, values: FloatArray) -> None:
         slots = self.count[rows] % self.size
@@ -356,6 +365,7 @@ class Predictor:
         self.count = count
         self.champion = champion
         self.version = champion() if champion else None
+        self._by_series = isinstance(fleet_of(lambda: probe), DetectorFleet)
         self._lock = threading.Lock()
         self._reset()
 
@@ -389,7 +399,7 @@ class Predictor:
         self._fleet_of_row = np.append(self._fleet_of_row, fleet)
         self._fleet_row = np.append(self._fleet_row, self._fleet_list[fleet].add(values, start))
         self._estimated = np.append(self._estimated, -TTF_STRIDE)
-        stamps = np.asarray(ds[len(ds) - self._recent.size :], dtype="datetime64[ns]")
+        stamps = np.asarray(ds[max(0, len(ds) - self._recent.size) :], dtype="datetime64[ns]")
         return self._recent.add(stamps.astype(np.int64), values)
 
     def forget(self, unique_ids: Iterable[str]) -> None:
@@ -416,14 +426,17 @@ class Predictor:
             self._follow_champion()
             rows = self._series.of(batch, self._warm)
             fresh, steps = batch.steps(self._recent.newest[rows])
-            for points in steps:
-                at = rows[batch.series_of[points]]
-                self._recent.push(at, stamps[points], batch.y[points])
-                scores[points] = self._score(at, batch.y[points])
-                flagged = points[scores[points] >= self.threshold]
-                if len(flagged):
-                    explanation[flagged] = self._explain(rows[batch.series_of[flagged]])
             touched = np.unique(batch.series_of[fresh])
+            if self._by_series:
+                self._score_runs(batch, fresh, rows, scores, explanation)
+            else:
+                for points in steps:
+                    at = rows[batch.series_of[points]]
+                    self._recent.push(at, stamps[points], batch.y[points])
+                    scores[points] = self._score(at, batch.y[points])
+                    flagged = points[scores[points] >= self.threshold]
+                    if len(flagged):
+                        explanation[flagged] = self._explain(rows[batch.series_of[flagged]])
             failures = self._failures(batch, touched, rows[touched])
         out = batch.frame.assign(
             score=scores, is_anomaly=scores >= self.threshold, explanation=explanation
@@ -440,6 +453,33 @@ class Predictor:
             mine = fleet_of_row == fleet
             scores[mine] = self._fleet_list[fleet].update(self._fleet_row[rows[mine]], values[mine])
         return scores
+
+    def _score_runs(
+        self,
+        batch: SeriesSlices,
+        fresh: IntArray,
+        rows: IntArray,
+        scores: FloatArray,
+        explanation: npt.NDArray[np.object_],
+    ) -> None:
+        """Detectors without an array fleet score each series' new points as one run."""
+        series_of = batch.series_of[fresh]
+        cuts = np.flatnonzero(np.diff(series_of)) + 1
+        for points in np.split(fresh, cuts) if len(fresh) else []:
+            row = int(rows[batch.series_of[points[0]]])
+            before, _ = self._recent.last(np.array([row]), self._recent.size)
+            values = batch.y[points]
+            self._recent.extend(row, batch.ds[points].astype(np.int64), values)
+            fleet = self._fleet_list[int(self._fleet_of_row[row])]
+            assert isinstance(fleet, DetectorFleet)
+            scores[points] = fleet.run(int(self._fleet_row[row]), values)
+            flagged = scores[points] >= self.threshold
+            if flagged.any():
+                baseline = before[0][~np.isnan(before[0])]
+                shares = contributions(np.concatenate((baseline, values)))[-len(values) :]
+                explanation[points[flagged]] = [
+                    json.loads(text) for text in describe(shares[flagged])
+                ]
 
     def _explain(self, rows: IntArray) -> list[dict[str, float]]:
         recent, _ = self._recent.last(rows, EXPLAIN_BASELINE + FEATURE_WINDOW)
