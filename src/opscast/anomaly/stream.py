@@ -20,11 +20,13 @@ scored in one batch (the benchmark does so) rather than streamed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import log_ndtr
 
 from opscast.anomaly.detectors import (
     Detector,
@@ -34,8 +36,11 @@ from opscast.anomaly.detectors import (
     surprise,
 )
 from opscast.anomaly.features import FloatArray, as_values
-from opscast.anomaly.likelihood import likelihood
+from opscast.anomaly.likelihood import HALF_SCORE_DIGITS, MIN_STD, likelihood
 from opscast.anomaly.trailing import IntArray, RingWindows, mean_std, median_std
+
+LOG2 = float(np.log(2.0))
+LOG10 = float(np.log(10.0))
 
 
 class StreamScorer:
@@ -78,30 +83,30 @@ class RobustFleet:
     def __init__(self, detector: RobustDetector | None = None) -> None:
         self.detector = detector or RobustDetector()
         self.threshold = self.detector.threshold
-        self._values = RingWindows(self.detector.window, median_std, min_count=2)
-        self._surprises = RingWindows(self.detector.long, mean_std, min_count=1)
+        self.values = RingWindows(self.detector.window, median_std, min_count=2)
+        self.surprises = RingWindows(self.detector.long, mean_std, min_count=1)
 
         self.rows = 0
 
     def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
         row = self.rows
         self.rows += 1
-        if self.rows > self._values.rows:
-            for windows in (self._values, self._surprises):
+        if self.rows > self.values.rows:
+            for windows in (self.values, self.surprises):
                 windows.grow(2 * self.rows)
         values = as_values(history) if len(np.asarray(history)) else np.empty(0)
-        self._values.restore(row, values, start)
+        self.values.restore(row, values, start)
         # only the surprises the likelihood window will look back on
-        kept = max(0, len(values) - self.detector.long - self._surprises.stride)
-        self._surprises.restore(row, self.detector.surprise(values, start, kept), start + kept)
+        kept = max(0, len(values) - self.detector.long - self.surprises.stride)
+        self.surprises.restore(row, self.detector.surprise(values, start, kept), start + kept)
         return row
 
     def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
-        centre, spread = self._values.first[rows], self._values.second[rows]
+        centre, spread = self.values.first[rows], self.values.second[rows]
         raw = surprise(deviation(values, centre, spread))
-        scores = likelihood(raw, self._surprises.first[rows], self._surprises.second[rows])
-        self._values.push(rows, values)
-        self._surprises.push(rows, raw)
+        scores = likelihood(raw, self.surprises.first[rows], self.surprises.second[rows])
+        self.values.push(rows, values)
+        self.surprises.push(rows, raw)
         return scores
 
 
@@ -170,12 +175,32 @@ def fleet_of(detector: Callable[[], Detector]) -> Fleet:
 
 
 class RobustEvents:
-    """The robust detector one event at a time: the scores of ``RobustDetector.score``."""
+    """The robust detector one event at a time: the scores of ``RobustDetector.score``.
+
+    The state is one row of ``RobustFleet``; the arithmetic per event is done on
+    Python floats in the same order as the array code, so the scores are identical.
+    """
 
     def __init__(self, detector: RobustDetector | None = None) -> None:
         self._fleet = RobustFleet(detector)
-        self._row = np.array([self._fleet.add()], dtype=np.int64)
+        self._fleet.add()
 
     def update(self, value: float) -> float:
         """Score of the new value given all earlier ones; then remember it."""
-        return float(self._fleet.update(self._row, np.array([value]))[0])
+        values, surprises = self._fleet.values, self._fleet.surprises
+        centre, spread = float(values.first[0]), float(values.second[0])
+        raw = 0.0
+        if not math.isnan(centre):  # at least two values seen
+            scale = max(spread, 1e-3 * abs(centre) + 1e-9)
+            digits = -(float(log_ndtr(-abs((value - centre) / scale))) + LOG2) / LOG10
+            digits = max(digits, 0.0)
+            raw = digits / (digits + 10.0)
+        mean, std = float(surprises.first[0]), float(surprises.second[0])
+        score = 0.0
+        if not math.isnan(mean):
+            digits = -float(log_ndtr(-(raw - mean) / max(std, MIN_STD))) / LOG10
+            digits = max(digits, 0.0)
+            score = digits / (digits + HALF_SCORE_DIGITS)
+        values.push_one(0, value)
+        surprises.push_one(0, raw)
+        return score

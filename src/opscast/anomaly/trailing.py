@@ -189,6 +189,17 @@ class RingWindows:
             if length >= self.min_count:
                 self._refresh(rows[~full][count[~full] == length], length)
 
+    def push_one(self, row: int, value: float) -> None:
+        """``push`` of a single value, without the array bookkeeping (per-event use)."""
+        count = int(self.count[row])
+        self.values[row, count % self.window] = value
+        count += 1
+        self.count[row] = count
+        if count < self.stride or count % self.stride == 0:
+            length = None if count >= self.window else count
+            if length is None or length >= self.min_count:
+                self._refresh(np.array([row]), length)
+
     def _refresh(self, rows: IntArray, length: int | None = None) -> None:
         chunk = max(1, GATHER_VALUES // self.window)
         for at in range(0, len(rows), chunk):
