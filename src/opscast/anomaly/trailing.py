@@ -3,11 +3,11 @@
 A trailing median over 6,400 points recomputed at every point costs the window on every
 update, which is what kept a stream of one point per series at a few hundred points per
 second. The statistics of such a long window barely move from one point to the next, so
-they are recomputed only at *refresh points*: every point while the series is shorter
-than ``stride``, then every ``stride``-th position counted from the series start. Point
-``p`` is judged against the statistics of the window before its refresh point
-``refresh_point(p)``; the cost per point is ``window / stride`` values, whatever the
-window.
+they are recomputed only at *refresh points*, counted from the series start: while the
+window fills, each time the series has grown by 1/64 since the last one; once it is
+full, every ``window // 64`` points. Point ``p`` is judged against the statistics of
+the window before its refresh point ``refresh_point(p)``; the cost per point is about
+64 values, whatever the window.
 
 Batch and stream must agree to the last bit, so both hand the same values in the same
 order to the same reduction: the order of a ring buffer that stores position ``q`` in
@@ -18,6 +18,7 @@ deviation are not, to rounding.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -35,17 +36,34 @@ GATHER_VALUES = 1 << 20
 
 
 def refresh_stride(window: int) -> int:
-    """Points between refreshes: a window is recomputed 64 times while it slides by itself."""
+    """Points between refreshes of a full window: 64 refreshes while it slides by itself."""
     return max(1, window // REFRESHES_PER_WINDOW)
 
 
-def refresh_point(positions: IntArray, stride: int) -> IntArray:
+@lru_cache(maxsize=64)
+def _filling(window: int) -> IntArray:
+    """Refresh points while the window fills: each 1/64 of the points so far after the last.
+
+    A young window's statistics move fast, so they are refreshed as often, relative to
+    its length, as a full one's; the last entry is the first refresh point of a full
+    window, from which they come every ``refresh_stride`` points.
+    """
+    points = [0]
+    while points[-1] < window:
+        points.append(points[-1] + max(1, points[-1] // REFRESHES_PER_WINDOW))
+    return np.array(points, dtype=np.int64)
+
+
+def refresh_point(positions: IntArray, window: int) -> IntArray:
     """The latest refresh point at or before each position."""
-    return np.where(positions < stride, positions, positions - positions % stride)
+    filling = _filling(window)
+    full, stride = int(filling[-1]), refresh_stride(window)
+    early = filling[np.searchsorted(filling, np.minimum(positions, full), side="right") - 1]
+    return np.where(positions < full, early, positions - (positions - full) % stride)
 
 
-def is_refresh_point(positions: IntArray, stride: int) -> npt.NDArray[np.bool_]:
-    due: npt.NDArray[np.bool_] = (positions < stride) | (positions % stride == 0)
+def is_refresh_point(positions: IntArray, window: int) -> npt.NDArray[np.bool_]:
+    due: npt.NDArray[np.bool_] = refresh_point(positions, window) == positions
     return due
 
 
@@ -120,7 +138,7 @@ def trailing_stats(
 ) -> tuple[FloatArray, FloatArray]:
     """Per point from ``values[first]`` on, ``stat`` of the window before its refresh point."""
     positions = start + np.arange(first, len(values), dtype=np.int64)
-    refresh = refresh_point(positions, refresh_stride(window))
+    refresh = refresh_point(positions, window)
     ends, index = np.unique(refresh, return_inverse=True)
     one, two = stats_at(values, start, ends, window, stat, min_count)
     return one[index], two[index]
@@ -137,6 +155,8 @@ class RingWindows:
     def __init__(self, window: int, stat: WindowStat, min_count: int, rows: int = 0) -> None:
         self.window = window
         self.stride = refresh_stride(window)
+        self._full = int(_filling(window)[-1])
+        self._early = frozenset(_filling(window).tolist())
         self.stat = stat
         self.min_count = min_count
         self.values = np.zeros((rows, window))
@@ -165,7 +185,7 @@ class RingWindows:
         self.values[row] = 0.0
         kept = np.arange(max(start, count - self.window), count, dtype=np.int64)
         self.values[row, kept % self.window] = values[kept - start]
-        at = refresh_point(np.array([count], dtype=np.int64), self.stride)
+        at = refresh_point(np.array([count], dtype=np.int64), self.window)
         first, second = stats_at(values, start, at, self.window, self.stat, self.min_count)
         self.first[row], self.second[row] = first[0], second[0]
 
@@ -175,7 +195,7 @@ class RingWindows:
         self.values[rows, count % self.window] = values
         count = count + 1
         self.count[rows] = count
-        due = is_refresh_point(count, self.stride)
+        due = is_refresh_point(count, self.window)
         if not due.any():
             return
         rows, count = rows[due], count[due]
@@ -195,7 +215,9 @@ class RingWindows:
         self.values[row, count % self.window] = value
         count += 1
         self.count[row] = count
-        if count < self.stride or count % self.stride == 0:
+        if count >= self._full and (count - self._full) % self.stride:
+            return
+        if count >= self._full or count in self._early:
             length = None if count >= self.window else count
             if length is None or length >= self.min_count:
                 self._refresh(np.array([row]), length)

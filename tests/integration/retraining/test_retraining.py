@@ -126,7 +126,7 @@ def test_a_retrain_asked_twice_is_queued_once(
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"target": "nothing"}, 422, "choose from incidents, weekly, all"),
+        ({"target": "nothing"}, 422, "choose from detectors, incidents, weekly, all"),
         ({"file_path": "../../etc/passwd"}, 422, "outside the data directory"),
         ({"file_path": "itsm/no_such_export.csv"}, 404, "no file"),
         ({"file_path": "itsm/x.csv", "target": "weekly"}, 422, "goes with target incidents"),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from opscast.anomaly.detectors import RobustDetector
 from opscast.anomaly.stream import RobustFleet, StreamScorer
-from opscast.anomaly.trailing import median_std, refresh_stride, trailing_stats
+from opscast.anomaly.trailing import median_std, refresh_point, refresh_stride, trailing_stats
 
 values = st.lists(
     st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=300
@@ -18,10 +18,13 @@ values = st.lists(
 @settings(max_examples=40, deadline=None)
 @given(data=values, window=st.integers(2, 200))
 def test_each_point_sees_the_window_before_its_refresh_point(data: np.ndarray, window: int) -> None:
-    stride = refresh_stride(window)
     median, std = trailing_stats(data, 0, window, median_std, min_count=2)
+    last = 0
     for t in range(len(data)):
-        end = t if t < stride else t - t % stride
+        # refreshed once the series grew by 1/64 (of the window, once it is full)
+        if t - last >= max(1, min(last, window) // 64) or t < 2:
+            last = t
+        end = last
         before = data[max(0, end - window) : end]
         if len(before) < 2:
             assert np.isnan(median[t])
@@ -31,10 +34,16 @@ def test_each_point_sees_the_window_before_its_refresh_point(data: np.ndarray, w
             np.testing.assert_allclose(std[t], before.std(), rtol=1e-12, atol=1e-9)
 
 
-def test_the_cost_of_a_refresh_is_spread_over_a_stride() -> None:
+def test_refreshes_come_every_64th_of_the_window_and_while_it_fills() -> None:
     assert refresh_stride(6400) == 100
     assert refresh_stride(2000) == 31
     assert refresh_stride(20) == 1
+    positions = np.arange(20_000, dtype=np.int64)
+    points = np.unique(refresh_point(positions, 6400))
+    gaps = np.diff(points)
+    assert gaps.max() == 100
+    assert np.all(gaps <= np.maximum(1, np.minimum(points[:-1], 6400) // 64))
+    assert len(points) < 20_000 / 100 + 400
 
 
 @settings(max_examples=30, deadline=None)
