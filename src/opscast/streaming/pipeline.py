@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -73,11 +75,18 @@ class ServingDetectors:
         self.store = store
         self.detector = detector
         self._model: TrainedDetectors | None = None
+        self._version: int | None = None
+        self._checked = -math.inf
 
     def version(self) -> int | None:
-        serving = champion_model(self.store, self.detector)
-        self._model = None if serving is None else serving[1]
-        return None if serving is None else serving[0]
+        # the store caches a champion, not its absence: ask at most once per refresh
+        now = time.monotonic()
+        if now - self._checked >= self.store.refresh_seconds:
+            self._checked = now
+            serving = champion_model(self.store, self.detector)
+            self._model = None if serving is None else serving[1]
+            self._version = None if serving is None else serving[0]
+        return self._version
 
     def __call__(self, metric: str) -> Detector:
         if self._model is None:

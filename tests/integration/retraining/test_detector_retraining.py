@@ -62,18 +62,30 @@ def retrain_detectors(client: TestClient) -> dict[str, Any]:
     return result
 
 
-def new_points(i: int) -> pd.DataFrame:
-    stamp = START + pd.Timedelta(minutes=i)
+def new_point(i: int, host: str = "web-1") -> pd.DataFrame:
+    """A point the stream scores but that is not stored: the stored points stay the same."""
     return pd.DataFrame(
         {
-            "unique_id": "web-1:cpu_pct",
-            "host": "web-1",
+            "unique_id": f"{host}:cpu_pct",
+            "host": host,
             "metric": "cpu_pct",
-            "ds": [stamp],
-            "y": [float(values("web-1", "cpu_pct", i + 1)[i])],
+            "ds": [START + pd.Timedelta(minutes=i)],
+            "y": [float(values(host, "cpu_pct", i + 1)[i])],
             "labels": [{}],
         }
     )
+
+
+def follow(predictor: Any, version: int, minute: int) -> int:
+    """Feed the stream a point a second until it serves ``version``; the next free minute."""
+    deadline = time.monotonic() + 30
+    while True:
+        predictor.predict(new_point(minute))
+        minute += 1
+        if predictor.version == version:
+            return minute
+        assert time.monotonic() < deadline, f"the stream never picked up version {version}"
+        time.sleep(0.5)
 
 
 def test_detectors_retrain_nightly_on_stored_points_and_the_stream_follows_the_champion(
@@ -98,27 +110,22 @@ def test_detectors_retrain_nightly_on_stored_points_and_the_stream_follows_the_c
     assert set(METRICS) <= set(champion.metrics)
     assert champion.params["series"] == "6"
 
-    # the live predictor scores with the champion's forest, not one it fits itself
+    # the live predictor moves to the champion and scores with its forest
     predictor = client.app.state.stream.predictor  # type: ignore[attr-defined]
-    scored = predictor.predict(new_points(1200)).points
-    assert predictor.version == 1
+    minute = follow(predictor, 1, 1200)
+    # a series first seen now is warmed on its stored points and scored by the forest
+    point = new_point(minute, host="web-2")
+    scored = predictor.predict(point).points
     forest = store.champion(TASK).model.for_metric("cpu_pct")
-    history = values("web-1", "cpu_pct", 1201)
-    expected = forest.score(history[-forest.context - 1 :])[-1]
+    stored = values("web-2", "cpu_pct", 1200)
+    expected = forest.score(np.append(stored, point["y"].iloc[0]))[-1]
     assert scored["score"].iloc[0] == np.float64(expected)
 
     # a retrain on the same points is not worse: it becomes champion and the stream moves
     second = retrain_detectors(client)
     assert second["tasks"][0]["promoted"], second
     assert "detector_error" in second["tasks"][0]["reason"]
-    deadline = time.monotonic() + 30
-    minute = 1201
-    while predictor.version != 2:
-        assert time.monotonic() < deadline, "the stream never picked up version 2"
-        store_points(client, minute, minute + 1)
-        predictor.predict(new_points(minute))
-        minute += 1
-        time.sleep(0.5)
+    follow(predictor, 2, minute + 1)
 
 
 def test_retraining_detectors_without_stored_metrics_registers_nothing(
