@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from opscast.anomaly.detectors import Detector, make_detector
-from opscast.anomaly.explain import contributions, describe
+from opscast.anomaly.explain import contributions, describe, latest_contributions
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, slope_weights
 from opscast.anomaly.stream import DetectorFleet, Fleet, fleet_of
 from opscast.anomaly.time_to_failure import Crossings, advice, times_to_failure
@@ -482,12 +482,16 @@ class Predictor:
                 ]
 
     def _explain(self, rows: IntArray) -> list[dict[str, float]]:
+        """Explanations of the newest point of each row; series with a full baseline at once."""
         recent, _ = self._recent.last(rows, EXPLAIN_BASELINE + FEATURE_WINDOW)
-        out = []
-        for values in recent:
-            shares = contributions(values[~np.isnan(values)])[-1:]
-            out.append(json.loads(describe(shares)[0]))
-        return out
+        young = np.isnan(recent).any(axis=1)
+        shares = np.zeros((len(rows), len(FEATURE_NAMES)))
+        if not young.all():
+            shares[~young] = latest_contributions(recent[~young])
+        for index in np.flatnonzero(young).tolist():
+            values = recent[index]
+            shares[index] = contributions(values[~np.isnan(values)])[-1]
+        return [json.loads(text) for text in describe(shares)]
 
     def _failures(
         self, batch: SeriesSlices, series: IntArray, rows: IntArray
