@@ -148,7 +148,7 @@ def test_policies_default_to_drift_and_scheduled_ones_get_a_cron_schedule(
 ) -> None:
     with_trainer(client)
     policies = {row["target"]: row for row in client.get("/retrain/policies").json()}
-    assert set(policies) == {"incidents", "weekly"}
+    assert set(policies) == {"detectors", "incidents", "weekly"}
     default = policies["weekly"]
     assert (default["target"], default["mode"], default["cooldown_minutes"]) == (
         "weekly",
