@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/anomaly_throughput.py [--points 1000000]``. Batch
 mode scores one long series in one call (feature computation included); per-event mode
 feeds a ``StreamScorer`` small batches (the scores of batch mode), and ``RobustEvents``
-single events (the same scores up to rounding). The peers, in the same run:
+single events (exactly the same scores). The peers, in the same run:
 scikit-learn's ``IsolationForest.score_samples``
 on a ready feature matrix (no features computed) and river's ``HalfSpaceTrees``
 scoring and learning one point at a time, as streaming code calls it.

@@ -2,15 +2,20 @@
 
 Run: ``.venv/bin/python benchmarks/streaming.py [--quick] [--brokers memory redis nats]``.
 
-Workload: a simulated fleet (``opscast.simulate.simulate_fleet``), every host sending
+Workload: simulated fleets (``opscast.simulate.simulate_fleet``), every host sending
 its five metrics once a minute; a *tick* is one minute of the whole fleet.
 
 1. **Processor throughput** (no broker, no database): the rolling-feature processor
    and the predictor (the anomaly kernel's default ``robust`` detector, explanations of
    flagged points, time to failure of capacity metrics) fed one tick at a time and 60
-   ticks at a time. The peer, in the same run on the same points: river, the streaming
-   ML library, the way a per-event consumer uses it: five rolling statistics
-   (``utils.Rolling``) and ``HalfSpaceTrees.score_one``/``learn_one`` per point.
+   ticks at a time, on a small fleet (4 hosts) and a large one (1,000 hosts x 5
+   metrics: 50 simulated hosts over a week, each repeated 20 times under other names,
+   warmed up from a history callable as a restarted process is, then timed over six
+   hours of ticks). Per event: ``RobustEvents``, the robust detector fed one value at a
+   time. Peers, in the same run: scikit-learn's ``IsolationForest.score_samples`` alone
+   on a ready feature matrix; river, the streaming ML library, as a per-event consumer
+   uses it (``HalfSpaceTrees.score_one``/``learn_one`` per point, alone and with five
+   rolling statistics from ``utils.Rolling``).
 2. **Latency**: the whole pipeline as ``POST /collect`` drives it: store the tick
    (SQLite), publish on ``system_metrics``, store stage, feature stage,
    ``processed_metrics``, predict stage (scores stored), ``anomaly_predictions``
@@ -35,6 +40,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from opscast.anomaly.detectors import IsolationForestDetector
+from opscast.anomaly.features import rolling_features
+from opscast.anomaly.stream import RobustEvents
 from opscast.config import LogFormat, Settings
 from opscast.db import Database
 from opscast.observability import configure_logging
@@ -64,6 +72,101 @@ def fleet_frame(hosts: int, days: int) -> pd.DataFrame:
 def ticks(frame: pd.DataFrame, per_batch: int) -> list[pd.DataFrame]:
     minute = frame["ds"].rank(method="dense").astype(int) - 1
     return [group for _, group in frame.groupby(minute // per_batch, sort=True)]
+
+
+class StoredFleet:
+    """A large fleet's points as arrays, served to the processor as stored history."""
+
+    def __init__(self, base_hosts: int, copies: int, days: int) -> None:
+        metrics = simulate_fleet(hosts=base_hosts, days=days, seed=1).metrics
+        self.ds = np.sort(metrics["ds"].unique()).astype("datetime64[ns]")
+        wide = metrics.pivot_table(index="ds", columns="unique_id", values="y").sort_index()
+        self.base = {str(uid): wide[uid].to_numpy(dtype=np.float64) for uid in wide.columns}
+        self.series = [
+            (f"{uid.split(':')[0]}-c{copy}", uid.split(":")[1], uid)
+            for copy in range(copies)
+            for uid in self.base
+        ]
+
+    def _base(self, unique_id: str) -> np.ndarray:
+        host, _, metric = unique_id.partition(":")
+        return self.base[f"{host.rsplit('-c', 1)[0]}:{metric}"]
+
+    def history(self, unique_id: str, before: Any, limit: int) -> tuple[list[Any], list[float]]:
+        end = int(np.searchsorted(self.ds, np.datetime64(before, "ns")))
+        start = max(0, end - limit)
+        return list(self.ds[start:end]), self._base(unique_id)[start:end].tolist()
+
+    def count(self, unique_id: str, before: Any) -> int:
+        return int(np.searchsorted(self.ds, np.datetime64(before, "ns")))
+
+    def ticks(self, first: int, count: int, per_batch: int) -> list[pd.DataFrame]:
+        out = []
+        for start in range(first, first + count, per_batch):
+            minutes = self.ds[start : start + per_batch]
+            n = len(minutes)
+            hosts = np.repeat([host for host, _, _ in self.series], n)
+            frame = pd.DataFrame(
+                {
+                    "unique_id": np.repeat([f"{h}:{m}" for h, m, _ in self.series], n),
+                    "host": hosts,
+                    "metric": np.repeat([m for _, m, _ in self.series], n),
+                    "ds": np.tile(minutes, len(self.series)),
+                    "y": np.concatenate(
+                        [self.base[uid][start : start + n] for _, _, uid in self.series]
+                    ),
+                }
+            )
+            frame["labels"] = [{}] * len(frame)
+            out.append(frame)
+        return out
+
+
+def fleet_rate(fleet: StoredFleet, per_batch: int, minutes: int) -> float:
+    """Points/s of features + predictions over ``minutes`` ticks, after a warm-up tick."""
+    features = FeatureProcessor(history=fleet.history)
+    predictor = Predictor(history=fleet.history, count=fleet.count)
+    first = len(fleet.ds) - minutes - 1
+    (warm,) = fleet.ticks(first, 1, 1)
+    features.process(warm)
+    predictor.predict(warm)
+    measured = fleet.ticks(first + 1, minutes, per_batch)
+    started = time.perf_counter()
+    for batch in measured:
+        features.process(batch)
+        predictor.predict(batch)
+    return sum(len(batch) for batch in measured) / (time.perf_counter() - started)
+
+
+def events_rate(values: np.ndarray, warm: int) -> float:
+    events = RobustEvents()
+    for value in values[:warm].tolist():
+        events.update(value)
+    started = time.perf_counter()
+    for value in values[warm:].tolist():
+        events.update(value)
+    return (len(values) - warm) / (time.perf_counter() - started)
+
+
+def forest_rate(values: np.ndarray) -> float:
+    forest = IsolationForestDetector().fit(values[:5000])
+    features = rolling_features(values)
+    started = time.perf_counter()
+    forest._model.score_samples(features)
+    return len(values) / (time.perf_counter() - started)
+
+
+def river_alone_rate(values: np.ndarray) -> float:
+    from river import anomaly
+
+    model = anomaly.HalfSpaceTrees(seed=0)
+    low, high = float(values.min()), float(values.max())
+    started = time.perf_counter()
+    for value in values.tolist():
+        point = {"value": (value - low) / (high - low or 1.0)}
+        model.score_one(point)
+        model.learn_one(point)
+    return len(values) / (time.perf_counter() - started)
 
 
 def processor_rate(frame: pd.DataFrame, detector: str, per_batch: int, batches: int) -> float:
@@ -195,19 +298,40 @@ def main() -> None:
     series = frame["unique_id"].nunique()
     print(f"fleet: {hosts} hosts, {series} series at 1 min; state warmed on the first day")
 
-    print("\n| processor (features + scores + explanations + TTF) | points/s |")
+    print("\n| path | points/s |")
     print("|---|---:|")
     rates: dict[str, float] = {}
     for detector in args.detectors:
         for per_batch in (1, 60):
             batches = measured if per_batch == 1 else max(2, measured // 10)
             rate = processor_rate(frame, detector, per_batch, batches)
-            rates[f"{detector}/{per_batch}"] = rate
-            print(f"| opscast {detector}, {per_batch} tick(s) per batch | {rate:,.0f} |")
+            rates[f"{series} series, {detector}, {per_batch} tick(s)/batch"] = rate
+            name = f"{series} series, {detector}, {per_batch} tick(s) per batch"
+            print(f"| opscast processor, {name} | {rate:,.0f} |")
+    large = StoredFleet(10 if args.quick else 50, 4 if args.quick else 20, 7)
+    minutes = 120 if args.quick else 360
+    for per_batch in (1, 60):
+        rate = fleet_rate(large, per_batch, minutes)
+        rates[f"{len(large.series)} series, robust, {per_batch} tick(s)/batch"] = rate
+        print(
+            f"| opscast processor, {len(large.series):,} series, robust, {per_batch} tick(s) "
+            f"per batch | {rate:,.0f} |"
+        )
+    one = next(iter(large.base.values()))
+    rates["RobustEvents, per event"] = events_rate(one, 8600)
+    print(
+        f"| opscast RobustEvents, one event at a time | {rates['RobustEvents, per event']:,.0f} |"
+    )
+    forest = forest_rate(np.tile(one, 20))
+    print(f"| scikit-learn IsolationForest.score_samples alone, batch (peer) | {forest:,.0f} |")
+    alone = river_alone_rate(one[:20000])
+    print(f"| river HalfSpaceTrees score_one + learn_one alone, per point (peer) | {alone:,.0f} |")
     second_day = pd.concat(ticks(frame, 1)[1440:])
     peer = river_rate(second_day)
     print(f"| river rolling stats + HalfSpaceTrees, per point (peer) | {peer:,.0f} |")
-    print("\nratios to river: " + ", ".join(f"{k} {v / peer:.2f}" for k, v in rates.items()))
+    print("\nratios to scikit-learn score_samples / river HalfSpaceTrees alone:")
+    for name, rate in rates.items():
+        print(f"- {name}: {rate / forest:.2f} / {rate / alone:.2f}")
 
     latency_frame = fleet_frame(hosts, 1)
     print(f"\nlatency: {series} points per tick, {args.rate:g} ticks/s, {measured} ticks measured")

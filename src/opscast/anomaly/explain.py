@@ -15,7 +15,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from opscast.anomaly.features import FEATURE_NAMES, FloatArray, rolling_features
+from opscast.anomaly.features import (
+    FEATURE_NAMES,
+    FloatArray,
+    rolling_features,
+    rolling_features_rows,
+)
 
 
 def contributions(values: npt.ArrayLike, *, window: int = 30, baseline: int = 2000) -> FloatArray:
@@ -24,7 +29,25 @@ def contributions(values: npt.ArrayLike, *, window: int = 30, baseline: int = 20
     history = features.shift(1).rolling(baseline, min_periods=2)
     mean = history.mean().to_numpy()
     std = history.std(ddof=0).to_numpy()
-    deviation = np.abs(features.to_numpy() - mean) / np.where(std > 0, std, np.inf)
+    return _shares(np.abs(features.to_numpy() - mean) / np.where(std > 0, std, np.inf))
+
+
+def latest_contributions(rows: FloatArray, *, window: int = 30, baseline: int = 2000) -> FloatArray:
+    """``contributions(row)[-1]`` of each row of a (k, n) matrix at once: a (k, 5) matrix.
+
+    The stream explains the newest point of many series per tick; only the last
+    ``baseline`` feature rows are needed for it, not a rolling baseline at every point.
+    """
+    features = rolling_features_rows(rows, window)
+    history = features[:, -baseline - 1 : -1]
+    if history.shape[1] < 2:
+        return np.zeros((len(rows), len(FEATURE_NAMES)))
+    mean = history.mean(axis=1)
+    std = history.std(axis=1)
+    return _shares(np.abs(features[:, -1] - mean) / np.where(std > 0, std, np.inf))
+
+
+def _shares(deviation: FloatArray) -> FloatArray:
     deviation = np.nan_to_num(deviation, nan=0.0)
     total = deviation.sum(axis=1, keepdims=True)
     shares: FloatArray = np.divide(deviation, total, out=np.zeros_like(deviation), where=total > 0)

@@ -32,14 +32,19 @@ def as_values(values: npt.ArrayLike) -> FloatArray:
     return array
 
 
+def slope_weights(window: int) -> FloatArray:
+    """Weights of ``window`` points, oldest first, whose sum is their least-squares slope."""
+    offsets = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
+    return offsets / float(np.sum(offsets**2))
+
+
 def trailing_slope(values: FloatArray, window: int) -> FloatArray:
     """Least-squares slope per step over the last ``window`` points (0 until that many exist)."""
     n = len(values)
     slope = np.zeros(n)
     if window < 2 or n < window:
         return slope
-    offsets = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
-    kernel = offsets / float(np.sum(offsets**2))
+    kernel = slope_weights(window)
     # convolve flips the kernel: reverse it so the newest point meets the largest offset
     slope[window - 1 :] = np.convolve(values, kernel[::-1], mode="valid")
     return slope
@@ -48,13 +53,26 @@ def trailing_slope(values: FloatArray, window: int) -> FloatArray:
 def rolling_features(values: npt.ArrayLike, window: int = 30) -> FloatArray:
     """An (n, 5) matrix in ``FEATURE_NAMES`` order; row t uses points t-window .. t only."""
     x = as_values(values)
-    series = pd.Series(x)
-    rolling = series.rolling(window, min_periods=1)
-    mean = rolling.mean().to_numpy()
-    std = rolling.std(ddof=0).to_numpy()
-    previous_mean = np.concatenate(([x[0] if len(x) else 0.0], mean[:-1]))
-    previous_std = np.concatenate(([0.0], std[:-1]))
+    if not len(x):
+        return np.zeros((0, len(FEATURE_NAMES)))
+    features: FloatArray = rolling_features_rows(x[None, :], window)[0]
+    return features
+
+
+def rolling_features_rows(rows: FloatArray, window: int = 30) -> FloatArray:
+    """``rolling_features`` of each row of a (k, n) matrix at once: a (k, n, 5) array."""
+    k, n = rows.shape
+    rolling = pd.DataFrame(rows.T).rolling(window, min_periods=1)
+    mean = rolling.mean().to_numpy().T
+    std = rolling.std(ddof=0).to_numpy().T
+    previous_mean = np.concatenate((rows[:, :1], mean[:, :-1]), axis=1)
+    previous_std = np.concatenate((np.zeros((k, 1)), std[:, :-1]), axis=1)
     scale = np.maximum(previous_std, 1e-9 + 1e-6 * np.abs(previous_mean))
-    zscore = (x - previous_mean) / scale
-    change = np.diff(x, prepend=x[:1]) if len(x) else x
-    return np.column_stack((mean, std, trailing_slope(x, window), zscore, change))
+    zscore = (rows - previous_mean) / scale
+    change = np.diff(rows, axis=1, prepend=rows[:, :1])
+    slope = np.zeros((k, n))
+    if 2 <= window <= n:
+        windows = np.lib.stride_tricks.sliding_window_view(rows, window, axis=1)
+        slope[:, window - 1 :] = windows @ slope_weights(window)
+    features: FloatArray = np.stack((mean, std, slope, zscore, change), axis=2)
+    return features

@@ -26,14 +26,20 @@ MIN_STD = 0.03
 HALF_SCORE_DIGITS = 10.0
 
 
+def likelihood(recent: FloatArray, mean: FloatArray, std: FloatArray) -> FloatArray:
+    """Score in [0, 1) of each ``recent`` raw score against its history's mean and spread.
+
+    A NaN ``mean`` (no history yet) scores 0.
+    """
+    # log of the upper tail, exact far into it where 1 - cdf would round to 0
+    digits = -log_ndtr(-(recent - mean) / np.maximum(std, MIN_STD)) / np.log(10.0)
+    digits = np.where(np.isnan(mean), 0.0, np.maximum(digits, 0.0))
+    return np.asarray(digits / (digits + HALF_SCORE_DIGITS), dtype=np.float64)
+
+
 def anomaly_likelihood(raw: FloatArray, *, short: int = 10, long: int = 2000) -> FloatArray:
     """Likelihood in [0, 1) that the last ``short`` raw scores are unusually high."""
     series = pd.Series(raw)
     recent = series.rolling(short, min_periods=1).mean()
     history = recent.shift(1).rolling(long, min_periods=short)
-    mean = history.mean().to_numpy()
-    std = np.maximum(history.std(ddof=0).to_numpy(), MIN_STD)
-    # log of the upper tail, exact far into it where 1 - cdf would round to 0
-    digits = -log_ndtr(-(recent.to_numpy() - mean) / std) / np.log(10.0)
-    digits = np.where(np.isnan(mean), 0.0, np.maximum(digits, 0.0))
-    return np.asarray(digits / (digits + HALF_SCORE_DIGITS), dtype=np.float64)
+    return likelihood(recent.to_numpy(), history.mean().to_numpy(), history.std(ddof=0).to_numpy())

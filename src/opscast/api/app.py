@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.model_store = ModelStore.from_settings(settings)
         jobs = job_runner(settings, database, app.state.model_store)
         app.state.jobs = jobs
-        stream = StreamPipeline(settings, database)
+        stream = StreamPipeline(settings, database, store=app.state.model_store)
         app.state.stream = stream
         await stream.start()
         if settings.run_jobs:

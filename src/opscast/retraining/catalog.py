@@ -6,7 +6,13 @@ from opscast.retraining.retrainer import Trainer
 
 
 def trainers() -> dict[str, Trainer]:
+    from opscast.anomaly.retraining import TARGET as DETECTORS
+    from opscast.anomaly.retraining import retrain_detectors
     from opscast.incidents.retraining import retrain_incidents
     from opscast.tickets.retraining import retrain_tickets
 
-    return {"incidents": retrain_incidents, "tickets": retrain_tickets}
+    return {
+        "incidents": retrain_incidents,
+        "tickets": retrain_tickets,
+        DETECTORS: retrain_detectors,
+    }

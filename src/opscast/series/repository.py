@@ -111,6 +111,12 @@ class SeriesRepository:
         rows = self.session.execute(query).all()[::-1]
         return [row[0] for row in rows], [row[1] for row in rows]
 
+    def count_before(self, series: Series, before: datetime) -> int:
+        query = select(func.count()).where(
+            SeriesPoint.series_id == series.id, SeriesPoint.ds < before
+        )
+        return int(self.session.scalar(query) or 0)
+
     def list_with_stats(self, kind: str | None = None) -> list[SeriesStats]:
         counts = (
             select(

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -28,10 +30,14 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.features import FEATURE_NAMES
+from opscast.anomaly.retraining import champion_model
+from opscast.anomaly.training import RETRAINABLE, TrainedDetectors
 from opscast.config import Settings
 from opscast.db import Database
 from opscast.observability import INGESTED_POINTS, get_logger
+from opscast.registry.store import ModelStore
 from opscast.series.repository import SeriesRepository
 from opscast.streaming import service
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
@@ -58,9 +64,43 @@ def _iso(stamps: pd.Series) -> list[str]:
     return [stamp.isoformat() for stamp in pd.to_datetime(stamps)]
 
 
+class ServingDetectors:
+    """The champion of a retrainable detector's registry task, followed as it moves.
+
+    ``version`` is polled by the predictor on every batch (the store re-reads the alias
+    at most every few seconds); before the first retrain, detectors learn per series.
+    """
+
+    def __init__(self, store: ModelStore, detector: str) -> None:
+        self.store = store
+        self.detector = detector
+        self._model: TrainedDetectors | None = None
+        self._version: int | None = None
+        self._checked = -math.inf
+
+    def version(self) -> int | None:
+        # the store caches a champion, not its absence: ask at most once per refresh
+        now = time.monotonic()
+        if now - self._checked >= self.store.refresh_seconds:
+            self._checked = now
+            serving = champion_model(self.store, self.detector)
+            self._model = None if serving is None else serving[1]
+            self._version = None if serving is None else serving[0]
+        return self._version
+
+    def __call__(self, metric: str) -> Detector:
+        if self._model is None:
+            return make_detector(self.detector)
+        return self._model.for_metric(metric)
+
+
 class StreamPipeline:
     def __init__(
-        self, settings: Settings, database: Database, transport: Transport | None = None
+        self,
+        settings: Settings,
+        database: Database,
+        transport: Transport | None = None,
+        store: ModelStore | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -70,13 +110,24 @@ class StreamPipeline:
             namespace=settings.stream_namespace,
         )
         self.features = FeatureProcessor(history=self._history)
-        self.predictor = Predictor(settings.stream_detector, history=self._history)
+        serving = (
+            ServingDetectors(store, settings.stream_detector)
+            if store is not None and settings.stream_detector in RETRAINABLE
+            else None
+        )
+        self.predictor = Predictor(
+            settings.stream_detector,
+            history=self._history,
+            count=self._count,
+            detectors=serving,
+            champion=None if serving is None else serving.version,
+        )
         self.error: str | None = None
         self.connected = False
         self._reconnect: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        store, process, predict = STAGE_GROUPS
-        self.subscribe(SYSTEM_METRICS, store, self.store_stage)
+        keep, process, predict = STAGE_GROUPS
+        self.subscribe(SYSTEM_METRICS, keep, self.store_stage)
         self.subscribe(SYSTEM_METRICS, process, self.process_stage)
         self.subscribe(PROCESSED_METRICS, predict, self.predict_stage)
 
@@ -148,6 +199,13 @@ class StreamPipeline:
             if series is None:
                 return [], []
             return repository.history_before(series, before, limit)
+
+    def _count(self, unique_id: str, before: datetime) -> int:
+        """How many points of a series are stored before ``before``."""
+        with self.database.session() as session:
+            repository = SeriesRepository(session)
+            series = repository.get(unique_id)
+            return 0 if series is None else repository.count_before(series, before)
 
     # -- entry points -------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from opscast.anomaly.explain import contributions, describe
+from opscast.anomaly.explain import contributions, describe, latest_contributions
 from opscast.anomaly.features import FEATURE_NAMES, rolling_features
 
 
@@ -30,3 +30,13 @@ def test_a_trend_is_explained_by_its_slope() -> None:
     shares = contributions(x)[700]
     assert FEATURE_NAMES[int(np.argmax(shares))] in {"slope", "rolling_mean"}
     assert shares[FEATURE_NAMES.index("slope")] > 0.2
+
+
+def test_the_newest_points_of_many_series_are_explained_as_one_by_one() -> None:
+    rng = np.random.default_rng(12)
+    rows = rng.normal(50, 2, (5, 2030)).cumsum(axis=1) * 0.01 + rng.normal(0, 1, (5, 2030))
+    rows[1, -1] += 30
+    rows[3, -40:] += np.linspace(0, 20, 40)
+    at_once = latest_contributions(rows)
+    one_by_one = np.array([contributions(row)[-1] for row in rows])
+    np.testing.assert_allclose(at_once, one_by_one, atol=1e-5)

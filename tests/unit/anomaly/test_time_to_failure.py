@@ -3,11 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opscast.anomaly.time_to_failure import (
+    HORIZON_CAP_HOURS,
     humanize,
     load_playbook,
+    slope_bounds,
     time_to_failure,
+    times_to_failure,
     warning,
 )
 from opscast.simulate.server_metrics import FAILURE_KINDS, simulate_fleet
@@ -94,3 +99,81 @@ def test_the_playbook_covers_every_simulated_capacity_metric() -> None:
 )
 def test_durations_read_as_people_say_them(minutes: int, text: str) -> None:
     assert humanize(pd.Timedelta(minutes=minutes)) == text
+
+
+levels = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+steps = st.sampled_from(["s", "min", "h", "D"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=levels,
+    drops=st.lists(st.floats(min_value=0.0, max_value=1e3), min_size=9, max_size=150),
+    headroom=st.floats(min_value=1e-9, max_value=1e6),
+    freq=steps,
+)
+def test_a_flat_or_receding_trend_has_no_crossing(
+    start: float, drops: list[float], headroom: float, freq: str
+) -> None:
+    values = start - np.concatenate(([0.0], np.cumsum(drops)))
+    ds = pd.date_range("2024-01-01", periods=len(values), freq=freq)
+    assert time_to_failure(ds, values, float(values.max()) + headroom) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    level=levels,
+    rate=st.floats(min_value=-1e-3, max_value=1e-3),
+    curve=st.floats(min_value=-1e-6, max_value=1e-6),
+    limit=levels,
+    n=st.integers(10, 150),
+    freq=steps,
+)
+def test_any_trend_gives_a_crossing_within_the_horizon_or_none(
+    level: float, rate: float, curve: float, limit: float, n: int, freq: str
+) -> None:
+    ds = pd.date_range("2024-01-01", periods=n, freq=freq)
+    t = np.arange(n, dtype=np.float64)
+    forecast = time_to_failure(ds, level + rate * t + curve * t * t, limit)
+    if forecast is not None:
+        assert pd.Timedelta(0) <= forecast.earliest <= forecast.eta
+        assert forecast.eta <= pd.Timedelta(hours=HORIZON_CAP_HOURS)
+        assert forecast.failure_at >= forecast.now
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    y=st.lists(st.floats(min_value=-1e3, max_value=1e3), min_size=10, max_size=80),
+    gaps=st.lists(st.integers(1, 30), min_size=80, max_size=80),
+)
+def test_slope_bounds_hold_the_least_squares_slope(y: list[float], gaps: list[int]) -> None:
+    values = np.array(y)
+    minutes = np.cumsum(gaps[: len(values)]).astype(np.float64)
+    hours = (minutes - minutes[-1]) / 60.0
+    low, high = slope_bounds(hours[None, :], values[None, :], 0.9)
+    slope = np.polyfit(hours, values, 1)[0]
+    assert low[0] <= slope + 1e-6 * (1 + abs(slope))
+    assert slope - 1e-6 * (1 + abs(slope)) <= high[0]
+
+
+def test_many_series_at_once_give_each_series_own_forecast() -> None:
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2024-01-01", periods=120, freq="min")
+    rows = [
+        40 + 0.5 * np.arange(120) + rng.normal(0, 1, 120),
+        np.full(120, 40.0),
+        80 - 0.1 * np.arange(120),
+        np.full(120, 100.0),
+        60 + 0.01 * np.arange(120) ** 1.5 + rng.normal(0, 0.3, 120),
+    ]
+    hours = np.asarray((ds - ds[-1]) / pd.Timedelta(hours=1), dtype=np.float64)
+    crossings = times_to_failure(
+        np.tile(hours, (len(rows), 1)), np.vstack(rows), np.full(len(rows), 100.0)
+    )
+    many = [crossings.at(i, ds[-1], 100.0) for i in range(len(rows))]
+    assert many == [time_to_failure(ds, row, 100.0) for row in rows]
+    assert many[0] is not None
+    assert many[1] is None
+    assert many[2] is None
+    assert many[3] is not None
+    assert many[3].eta == pd.Timedelta(0)

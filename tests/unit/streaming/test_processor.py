@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opscast.anomaly.detectors import make_detector
+from opscast.anomaly.detectors import RobustDetector, make_detector
 from opscast.anomaly.features import FEATURE_NAMES, rolling_features
-from opscast.streaming.processor import FeatureProcessor, Predictor, capacity_limit
+from opscast.streaming.processor import TTF_STRIDE, FeatureProcessor, Predictor, capacity_limit
 
 START = pd.Timestamp("2026-03-01")
 
@@ -126,3 +126,63 @@ def test_time_to_failure_of_a_ramp_and_none_for_a_flat_series() -> None:
 )
 def test_capacity_limits(metric: str, labels: dict[str, str], limit: float | None) -> None:
     assert capacity_limit(metric, labels) == limit
+
+
+def fleet_frame(values: dict[tuple[str, str], np.ndarray], start: int, stop: int) -> pd.DataFrame:
+    return pd.concat(
+        [frame(x[start:stop], offset=start, host=h, metric=m) for (h, m), x in values.items()]
+    )
+
+
+@pytest.mark.parametrize("detector", ["robust", "ensemble", "isolation_forest"])
+def test_a_fleet_in_ticks_gets_each_series_batch_scores(detector: str) -> None:
+    rng = np.random.default_rng(8)
+    values = {
+        (host, metric): rng.normal(50, 5, 900) + (30 if host == "b" else 0)
+        for host in ("a", "b", "c")
+        for metric in ("cpu_pct", "latency_ms")
+    }
+    values[("b", "cpu_pct")][700] += 60
+    predictor = Predictor(detector)
+    cuts = [0, 400, 401, 402, 460, 900]
+    parts = [
+        predictor.predict(fleet_frame(values, a, b)).points for a, b in itertools.pairwise(cuts)
+    ]
+    got = pd.concat(parts)
+    for (host, metric), x in values.items():
+        mine = got[(got["host"] == host) & (got["metric"] == metric)]
+        expected = make_detector(detector).score(x)
+        np.testing.assert_allclose(mine["score"].to_numpy(), expected, atol=1e-9)
+    spike = got[(got["host"] == "b") & (got["metric"] == "cpu_pct")].iloc[700]
+    assert spike["is_anomaly"] == (spike["score"] >= predictor.threshold)
+
+
+def test_a_restart_after_more_than_the_context_continues_exactly() -> None:
+    detector = RobustDetector(window=40, long=30)
+    values = np.random.default_rng(9).normal(10, 1, 400)
+    stored = frame(values[:300])
+
+    def history(uid: str, before: datetime, limit: int) -> tuple[list[datetime], list[float]]:
+        older = stored[stored["ds"] < before].tail(limit)
+        return [stamp.to_pydatetime() for stamp in older["ds"]], older["y"].tolist()
+
+    def count(uid: str, before: datetime) -> int:
+        return int((stored["ds"] < before).sum())
+
+    restarted = Predictor(
+        history=history, count=count, detectors=lambda _metric: RobustDetector(40, 30)
+    )
+    assert restarted.context < 300
+    scores = restarted.predict(frame(values[300:], offset=300)).points["score"].to_numpy()
+    np.testing.assert_array_equal(scores, detector.score(values)[300:])
+
+
+def test_time_to_failure_is_estimated_every_few_points_not_on_every_one() -> None:
+    predictor = Predictor()
+    ramp = 40 + 0.3 * np.arange(200)
+    seen = [
+        ("h", "disk_pct")
+        in predictor.predict(frame(ramp[t : t + 1], offset=t, metric="disk_pct")).failures
+        for t in range(200)
+    ]
+    assert sum(seen) == 200 // TTF_STRIDE
