@@ -288,7 +288,9 @@ def backtest(
     per_series = pd.DataFrame(rows)
     overall = {
         name: {
-            metric: float(np.nanmean(per_series.loc[per_series["model"] == name, metric]))
+            # pandas skips NaN and gives NaN, without a warning, when a metric is undefined
+            # for every series (MAPE of all-zero actuals)
+            metric: float(per_series.loc[per_series["model"] == name, metric].mean())
             for metric in (*METRICS, "mase")
         }
         for name in names

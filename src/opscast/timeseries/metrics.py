@@ -120,10 +120,11 @@ def _per_point_terms(actual: FloatArray, predicted: FloatArray) -> dict[str, Flo
             absolute, np.abs(actual), out=np.full_like(absolute, np.nan), where=actual != 0
         )
         squared = error**2
+        percent = 100.0 * ape
     return {
         "mae": absolute,
         "rmse": squared,
-        "mape": 100.0 * ape,
+        "mape": percent,
         "smape": 200.0 * _smape_terms(actual, predicted),
         "mase": absolute,
     }
