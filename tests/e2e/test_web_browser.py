@@ -140,3 +140,16 @@ def test_links_on_the_overview_lead_where_they_say(server: Server, browser: Brow
         assert browser.page.request.get(href).status == 200, href
     assert browser.errors == []
     assert browser.outside == []
+
+
+def test_the_api_docs_render_offline(server: Server, browser: Browser) -> None:
+    browser.page.goto(f"{server.api}/docs")
+    operations = browser.page.locator(".opblock-summary")
+    operations.first.wait_for(timeout=30_000)
+    paths = http_json(f"{server.api}/openapi.json")["paths"]
+    count = sum(len(methods) for methods in paths.values())
+    assert operations.count() == count
+    assert "/forecast/predict" in browser.page.locator(".opblock-summary-path").all_inner_texts()
+
+    assert browser.errors == []
+    assert browser.outside == []

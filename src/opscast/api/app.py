@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from opscast import __version__
 from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
+from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
@@ -92,10 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.migrate()
         app.state.database = database
         app.state.model_store = ModelStore.from_settings(settings)
-        jobs = job_runner(settings, database, app.state.model_store)
-        app.state.jobs = jobs
-        stream = StreamPipeline(settings, database, store=app.state.model_store)
-        app.state.stream = stream
+        jobs = app.state.jobs = job_runner(settings, database, app.state.model_store)
+        stream = app.state.stream = StreamPipeline(settings, database, store=app.state.model_store)
         await stream.start()
         if settings.run_jobs:
             jobs.start()
@@ -128,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(require_api_key)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     for router in ROUTERS:
         app.include_router(router)
+    install_docs_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if tracing:
         tracing.instrument_app(app)

@@ -83,8 +83,18 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
         assert f"# HELP {name}" in text or f"# HELP {name.removesuffix('_total')}" in text, name
 
 
+def test_api_docs_are_served_from_here_not_a_cdn(client: TestClient) -> None:
+    html = client.get("/docs")
+    assert html.status_code == 200
+    assert "http" not in html.text.replace("http-equiv", "")  # nothing fetched from outside
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static/api-docs/{asset}" in html.text
+        served = client.get(f"/static/api-docs/{asset}")
+        assert served.status_code == 200
+        assert len(served.content) > 100_000
+
+
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
         "/",
