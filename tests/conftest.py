@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,6 +58,15 @@ def chromium() -> str:
         require_service("playwright", "make install-dev")
     assert path is not None
     return path
+
+
+def wait_for_job(client: TestClient, job_id: int, timeout: float = 120) -> dict[str, Any]:
+    """Poll ``/jobs/{id}`` until the job has left queued and running; its last state."""
+    deadline = time.monotonic() + timeout
+    while (job := client.get(f"/jobs/{job_id}").json())["status"] in {"queued", "running"}:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    return job
 
 
 def require_extra(module: str, extra: str) -> None:

@@ -10,7 +10,6 @@ second flag within the cooldown does not retrain again. Every step is visible in
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 from fastapi.testclient import TestClient
 
+from conftest import wait_for_job
 from opscast.db import Database
 from opscast.series.service import ingest_frame
 from opscast.simulate import simulate_incidents
@@ -27,10 +27,7 @@ GRANULARITIES = ("daily", "weekly", "monthly", "quarterly")
 
 
 def finished(client: TestClient, job_id: int, timeout: float = 600) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while (job := client.get(f"/jobs/{job_id}").json())["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.2)
+    job = wait_for_job(client, job_id, timeout)
     assert job["status"] == "succeeded", job
     return job
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pandas as pd
 from fastapi.testclient import TestClient
 
+from conftest import wait_for_job
 from opscast.db import Database
 from opscast.registry import ModelStore
 from opscast.tickets.learned import Prediction
@@ -27,14 +27,6 @@ class Oracle:
 
     def predict(self, texts: Any) -> list[Prediction]:
         return [Prediction(self.answers.get(text, "general"), 1.0) for text in texts]
-
-
-def finished(client: TestClient, job_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while (body := client.get(f"/jobs/{job_id}").json())["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
-    return body
 
 
 def counter(client: TestClient, status: str) -> float:
@@ -79,7 +71,7 @@ def test_post_retrain_refits_the_classifier_under_guard(
     promoted_before = counter(client, "promoted")
     response = client.post("/retrain", json={"target": "tickets"})
     assert response.status_code == 202, response.text
-    job = finished(client, response.json()["job_id"])
+    job = wait_for_job(client, response.json()["job_id"])
     assert job["status"] == "succeeded", job
     (row,) = job["result"]["tasks"]
     # version 1 served the ticket above; the retrain sees the same data: as good, so promoted

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
 
+from conftest import wait_for_job
 from opscast.anomaly.retraining import task_name
 from opscast.anomaly.training import METRICS
 from opscast.streaming.pipeline import new_batch_id, store_batch
@@ -45,18 +46,10 @@ def store_points(client: TestClient, start: int, stop: int) -> None:
     store_batch(client.app.state.database, batch)  # type: ignore[attr-defined]
 
 
-def finished(client: TestClient, job_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while (body := client.get(f"/jobs/{job_id}").json())["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
-    return body
-
-
 def retrain_detectors(client: TestClient) -> dict[str, Any]:
     response = client.post("/retrain", json={"target": "detectors"})
     assert response.status_code == 202, response.text
-    body = finished(client, response.json()["job_id"])
+    body = wait_for_job(client, response.json()["job_id"])
     assert body["status"] == "succeeded", body
     result: dict[str, Any] = body["result"]
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import wait_for_job
 from opscast.db import Database, utc_now
 from opscast.forecasting import backtest
 from opscast.forecasting.zoo import ModelSpec, single_model
@@ -69,14 +69,6 @@ def with_trainer(client: TestClient) -> TestClient:
     return client
 
 
-def finished(client: TestClient, job_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while (body := client.get(f"/jobs/{job_id}").json())["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
-    return body
-
-
 def retrain(client: TestClient, **body: Any) -> dict[str, Any]:
     response = client.post("/retrain", json=body)
     assert response.status_code == 202, response.text
@@ -90,7 +82,7 @@ def test_retrain_runs_in_the_background_and_guards_promotion(
     first = retrain(client, target="weekly")
     assert first["message"].startswith("Model retraining initiated in the background.")
     assert f"/jobs/{first['job_id']}" in first["message"]
-    job = finished(client, first["job_id"])
+    job = wait_for_job(client, first["job_id"])
     assert job["status"] == "succeeded", job
     assert job["result"]["promoted"] == 1
     assert any(line["message"] == "weekly: backtesting" for line in job["logs"])
@@ -100,7 +92,7 @@ def test_retrain_runs_in_the_background_and_guards_promotion(
         return weekly_trainer(dataclasses.replace(request, params={"model": "naive"}))
 
     client.app.state.jobs.handlers["retrain"].trainers["weekly"] = naive_trainer  # type: ignore[attr-defined]
-    second = finished(client, retrain(client, target="weekly")["job_id"])
+    second = wait_for_job(client, retrain(client, target="weekly")["job_id"])
     assert second["result"]["refused"] == 1
     (task,) = second["result"]["tasks"]
     assert "worse than the champion's" in task["reason"]
