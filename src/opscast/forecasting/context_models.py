@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from opscast.forecasting.global_models import feature_plan, make_regressor
+from opscast.forecasting.hybrid import HYBRID_LEARNERS
 from opscast.forecasting.lstm_residuals import (
     LSTMConfig,
     LSTMResidualLearner,
@@ -188,19 +189,20 @@ def profile_baseline(y: FloatArray, season_length: int, h: int, level_window: in
 class HybridForecaster:
     """Level-scaled daily profile plus a learner of its residuals (in units of level).
 
-    The learner is LightGBM on the last three residuals, or with ``learner="lstm"`` an
+    The learner is LightGBM on the last three residuals, or for ``hybrid_lstm`` an
     LSTM over a longer stretch of them.
     """
 
     def __init__(
         self,
+        name: str = "hybrid",
         *,
         freq: str,
         season_length: int,
         n_estimators: int = 100,
-        learner: str = "lightgbm",
     ) -> None:
-        self.name = "hybrid_lstm" if learner == "lstm" else "hybrid"
+        self.name = name
+        learner = HYBRID_LEARNERS[name]
         self.freq = freq
         self.season_length = season_length
         self.level_window = max(3, season_length // 24)  # one hour
@@ -258,12 +260,9 @@ def available_context_models() -> tuple[str, ...]:
 def context_forecaster(
     name: str, *, freq: str, season_length: int, n_estimators: int = 100
 ) -> ContextForecaster:
-    if name in {"hybrid", "hybrid_lstm"}:
+    if name in HYBRID_LEARNERS:
         return HybridForecaster(
-            freq=freq,
-            season_length=season_length,
-            n_estimators=n_estimators,
-            learner="lstm" if name == "hybrid_lstm" else "lightgbm",
+            name, freq=freq, season_length=season_length, n_estimators=n_estimators
         )
     if name in {"xgboost", "lightgbm"}:
         return TreeForecaster(

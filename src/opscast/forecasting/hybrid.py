@@ -20,6 +20,10 @@ from opscast.forecasting.lstm_residuals import LSTMConfig, LSTMResidualForecaste
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.statistical import StatisticalForecaster
 
+# The hybrid models by name, and the learner each fits to the baseline's residuals; the
+# zoo's hybrids and the traffic endpoints' hybrids are named alike.
+HYBRID_LEARNERS = {"hybrid": "lightgbm", "hybrid_lstm": "lstm"}
+
 
 class HybridForecaster:
     def __init__(

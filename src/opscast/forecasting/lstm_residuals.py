@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Self
 
 import numpy as np
@@ -43,8 +44,9 @@ def torch_module() -> Any:
     return torch
 
 
+@cache
 def neural_available() -> bool:
-    """Whether the optional extra is installed, without importing torch."""
+    """Whether the optional extra is installed, without importing torch (asked per request)."""
     from importlib.util import find_spec
 
     return find_spec("torch") is not None

@@ -6,15 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from opscast.forecasting.global_models import GLOBAL_MODELS, GlobalForecaster
-from opscast.forecasting.hybrid import HybridForecaster
+from opscast.forecasting.hybrid import HYBRID_LEARNERS, HybridForecaster
 from opscast.forecasting.prophet_model import ProphetForecaster
 from opscast.forecasting.protocol import Forecaster, ForecastingError
 from opscast.forecasting.statistical import STATISTICAL_MODELS, StatisticalForecaster
 
 SELECTING_MODELS = ("auto", "ensemble")
 # hybrid_lstm and prophet need optional extras (neural, prophet); they say so when missing.
-HYBRID_MODELS = ("hybrid", "hybrid_lstm")
-MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, *HYBRID_MODELS, "prophet", *SELECTING_MODELS)
+MODEL_NAMES = (*STATISTICAL_MODELS, *GLOBAL_MODELS, *HYBRID_LEARNERS, "prophet", *SELECTING_MODELS)
 # One model per series: these split over series and run anywhere, Dask workers included.
 LOCAL_MODELS = (*STATISTICAL_MODELS, "prophet")
 # What auto and ensemble try on every series: each costs little per series (a global
@@ -50,14 +49,13 @@ def single_model(name: str, spec: ModelSpec) -> Callable[[], Forecaster]:
         return lambda: GlobalForecaster(
             name, freq=spec.freq, season_length=spec.season_length, seed=spec.seed
         )
-    if name in HYBRID_MODELS:
-        learner = "lstm" if name == "hybrid_lstm" else "lightgbm"
+    if name in HYBRID_LEARNERS:
         return lambda: HybridForecaster(
             name,
             freq=spec.freq,
             season_length=spec.season_length,
             seasons=spec.seasons,
-            learner=learner,
+            learner=HYBRID_LEARNERS[name],
             seed=spec.seed,
         )
     if name == "prophet":
