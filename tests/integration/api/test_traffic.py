@@ -251,6 +251,18 @@ def test_unknown_model_is_404_and_trains_nothing(client: TestClient) -> None:
     assert registered(client) == before
 
 
+def test_the_lstm_hybrid_without_torch_is_404_naming_the_extra(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an installation without the neural extra; torch itself may be present here
+    monkeypatch.setattr("opscast.forecasting.context_models.neural_available", lambda: False)
+    before = registered(client)
+    response = client.post("/forecast/predict", json={**SEED_EXAMPLE, "model_type": "hybrid_lstm"})
+    assert response.status_code == 404
+    assert "pip install 'opscast[neural]'" in response.json()["message"]
+    assert registered(client) == before
+
+
 def test_two_points_in_one_step_are_422(client: TestClient) -> None:
     before = registered(client)
     data = [{"ds": "2024-03-05 10:00:00", "y": 1}, {"ds": "2024-03-05 10:02:00", "y": 2}]
