@@ -30,8 +30,8 @@ from opscast.forecasting.context_models import (
     rolling_origin,
     score,
 )
-from opscast.forecasting.schemas import Timeframe
-from opscast.forecasting.service import N_ESTIMATORS, NASA_FOLDER, TIMEFRAMES, read_nasa_history
+from opscast.traffic.schemas import Timeframe
+from opscast.traffic.service import N_ESTIMATORS, NASA_FOLDER, TIMEFRAMES, read_nasa_history
 
 HORIZON = 12
 TEST_DAYS = 10

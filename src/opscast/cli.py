@@ -656,7 +656,7 @@ def _run_drift_check(
     step: Callable[[str], None],
     settings: Settings,
 ) -> DataDriftResult:
-    from opscast.drift import service
+    from opscast.drift_checks import service
 
     check = service.check_data_drift(
         reference,

@@ -11,9 +11,9 @@ TABLE_MODULES = (
     "opscast.retraining.tables",
     "opscast.servers.tables",
     "opscast.tickets.tables",
-    "opscast.drift.tables",
+    "opscast.drift_checks.tables",
     "opscast.streaming.tables",
-    "opscast.anomaly.tables",
+    "opscast.streaming.anomaly_tables",
 )
 
 

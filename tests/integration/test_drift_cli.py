@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from opscast.cli import app
 from opscast.db import Database
-from opscast.drift.repository import DriftReportRepository
+from opscast.drift_checks.repository import DriftReportRepository
 
 runner = CliRunner()
 

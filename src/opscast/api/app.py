@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
-from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
 from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
@@ -23,8 +22,7 @@ from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
-from opscast.drift.router import router as drift_router
-from opscast.forecasting.router import router as traffic_router
+from opscast.drift_checks.router import router as drift_router
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.router import router as incidents_router
 from opscast.incidents.service import IncidentForecaster
@@ -39,10 +37,12 @@ from opscast.series.router import router as series_router
 from opscast.servers.router import router as servers_router
 from opscast.servers.router import simulation_router
 from opscast.serving import worker_exited
+from opscast.streaming.anomaly_router import router as predictions_router
 from opscast.streaming.pipeline import StreamPipeline
 from opscast.streaming.router import router as streaming_router
 from opscast.tickets.router import analytics_router
 from opscast.tickets.router import router as tickets_router
+from opscast.traffic.router import router as traffic_router
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 

@@ -6,9 +6,9 @@ from opscast.retraining.retrainer import Trainer
 
 
 def trainers() -> dict[str, Trainer]:
-    from opscast.anomaly.retraining import TARGET as DETECTORS
-    from opscast.anomaly.retraining import retrain_detectors
     from opscast.incidents.retraining import retrain_incidents
+    from opscast.streaming.detector_retraining import TARGET as DETECTORS
+    from opscast.streaming.detector_retraining import retrain_detectors
     from opscast.tickets.retraining import retrain_tickets
 
     return {

@@ -32,7 +32,6 @@ from pydantic import ValidationError
 
 from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.features import FEATURE_NAMES
-from opscast.anomaly.retraining import champion_model
 from opscast.anomaly.training import RETRAINABLE, TrainedDetectors
 from opscast.config import Settings
 from opscast.db import Database
@@ -40,6 +39,7 @@ from opscast.observability import INGESTED_POINTS, get_logger
 from opscast.registry.store import ModelStore
 from opscast.series.repository import SeriesRepository
 from opscast.streaming import service
+from opscast.streaming.detector_retraining import champion_model
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
 from opscast.streaming.schemas import MetricBatch, StoredBatch
 from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS

@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from opscast.anomaly import service as predictions
 from opscast.db import utc_now
 from opscast.errors import InvalidInputError
 from opscast.observability import ANOMALIES
 from opscast.series import service as series_service
 from opscast.series.repository import SeriesRepository
+from opscast.streaming import anomaly_service as predictions
 from opscast.streaming.processor import Predictor, Scored
 from opscast.streaming.repository import IngestRepository
 from opscast.streaming.schemas import LogEvent, MetricBatch, MetricPoint, StoredBatch

@@ -12,8 +12,8 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 from conftest import wait_for_job
-from opscast.anomaly.retraining import task_name
 from opscast.anomaly.training import METRICS
+from opscast.streaming.detector_retraining import task_name
 from opscast.streaming.pipeline import new_batch_id, store_batch
 from opscast.streaming.schemas import MetricBatch
 

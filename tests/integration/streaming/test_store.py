@@ -68,8 +68,8 @@ def test_a_batch_is_stored_once_and_log_counts_add_up(database: Database) -> Non
 
 
 def test_stored_history_gets_the_predictions_of_the_stream(database: Database) -> None:
-    from opscast.anomaly import service as predictions
     from opscast.simulate import simulate_fleet
+    from opscast.streaming import anomaly_service as predictions
     from opscast.streaming.service import score_history
 
     fleet = simulate_fleet(hosts=4, days=2, freq="5min", failure_share=1.0, seed=3)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from opscast.drift.tables import DriftReport
+from opscast.drift_checks.tables import DriftReport
 
 
 class DriftReportRepository:

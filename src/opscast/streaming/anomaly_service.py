@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from opscast.anomaly.repository import PredictionRepository
-from opscast.anomaly.tables import Anomaly, FailureForecast
 from opscast.db import utc_now
 from opscast.errors import InvalidInputError
+from opscast.streaming.anomaly_repository import PredictionRepository
+from opscast.streaming.anomaly_tables import Anomaly, FailureForecast
 
 
 def record_predictions(

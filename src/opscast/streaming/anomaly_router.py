@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from opscast.anomaly import service
-from opscast.anomaly.schemas import AnomalyOut, TimeToFailureOut
 from opscast.api.deps import SessionDep
+from opscast.streaming import anomaly_service as service
+from opscast.streaming.anomaly_schemas import AnomalyOut, TimeToFailureOut
 from opscast.streaming.schemas import NAME_PATTERN
 
 router = APIRouter(tags=["predictions"])

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from opscast.anomaly.tables import Anomaly, FailureForecast
 from opscast.db import dialect_insert
+from opscast.streaming.anomaly_tables import Anomaly, FailureForecast
 
 
 class PredictionRepository:

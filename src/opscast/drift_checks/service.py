@@ -32,9 +32,9 @@ from opscast.drift.data_drift import (
 )
 from opscast.drift.mean_change import MeanChange, mean_change
 from opscast.drift.report import ColumnChart, column_charts, render_concept_html, render_html
-from opscast.drift.repository import DriftReportRepository
-from opscast.drift.schemas import DriftMethod
-from opscast.drift.tables import DriftReport
+from opscast.drift_checks.repository import DriftReportRepository
+from opscast.drift_checks.schemas import DriftMethod
+from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.observability import DRIFT_CHECKS, get_logger
 from opscast.series.repository import SeriesRepository

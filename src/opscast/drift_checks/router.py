@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from opscast.api.deps import ModelStoreDep, SessionDep
-from opscast.drift import service
 from opscast.drift.report import plotly_js_path
-from opscast.drift.schemas import (
+from opscast.drift_checks import service
+from opscast.drift_checks.schemas import (
     CONCEPT_DRIFT_MESSAGE,
     DRIFT_MESSAGE,
     NO_CONCEPT_DRIFT_MESSAGE,
@@ -24,7 +24,7 @@ from opscast.drift.schemas import (
     DriftReportOut,
     DriftReportPage,
 )
-from opscast.drift.tables import DriftReport
+from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.registry import ModelStore
 from opscast.retraining.service import RETRAIN_JOB, retrain_on_drift

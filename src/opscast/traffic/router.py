@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from opscast.config import Environment, Settings
 from opscast.errors import InvalidInputError
-from opscast.forecasting.schemas import (
+from opscast.traffic.schemas import (
     BacktestRequest,
     BacktestResponse,
     ForecastParameters,
@@ -29,7 +29,7 @@ from opscast.forecasting.schemas import (
     PredictResponse,
     Timeframe,
 )
-from opscast.forecasting.service import TrafficForecasts, parse_traffic_csv
+from opscast.traffic.service import TrafficForecasts, parse_traffic_csv
 
 INVALID_PARAMETERS = 400
 

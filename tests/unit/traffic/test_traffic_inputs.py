@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from opscast.errors import InvalidInputError
-from opscast.forecasting.schemas import Timeframe, TrafficPoint
-from opscast.forecasting.service import (
+from opscast.traffic.schemas import Timeframe, TrafficPoint
+from opscast.traffic.service import (
     TIMEFRAMES,
     parse_traffic_csv,
     posted_series,

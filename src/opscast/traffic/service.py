@@ -32,7 +32,8 @@ from opscast.forecasting.context_models import (
 )
 from opscast.forecasting.lstm_residuals import INSTALL_HINT
 from opscast.forecasting.protocol import ForecastingError
-from opscast.forecasting.schemas import (
+from opscast.observability import PREDICTIONS, RETRAINS, get_logger
+from opscast.traffic.schemas import (
     MAX_POSTED_POINTS,
     MAX_REQUESTS,
     MAX_WINDOWS,
@@ -48,7 +49,6 @@ from opscast.forecasting.schemas import (
     Timeframe,
     TrafficPoint,
 )
-from opscast.observability import PREDICTIONS, RETRAINS, get_logger
 
 if TYPE_CHECKING:
     from opscast.config import Settings
