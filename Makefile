@@ -60,6 +60,7 @@ demo: install
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks deploy
 	$(BIN)/ruff format --check src tests benchmarks deploy
+	PYTHONPATH=src $(BIN)/lint-imports
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -73,7 +73,7 @@ def reset_peak() -> None:
 
 
 def run_opscast(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
-    from opscast.drift_checks.service import check_data_drift
+    from opscast.drift.check import check_data_drift
 
     check = check_data_drift(reference, current)
     return {

@@ -23,7 +23,8 @@ from opscast.simulate import simulate_demand, simulate_fleet, simulate_incidents
 from opscast.simulate.tickets import simulate_tickets
 from opscast.tickets.repository import TicketRepository
 from opscast.tickets.schemas import TicketCreate, TicketUpdate
-from opscast.tickets.service import Scoring, create_ticket, update_ticket
+from opscast.tickets.scoring import Scoring
+from opscast.tickets.service import create_ticket, update_ticket
 from opscast.tickets.workflow import TicketStatus
 
 DEMO_SOURCE = "demo"

@@ -46,7 +46,7 @@ def test_drift_retrains_by_policy_and_only_better_models_serve(
     model_store_ready: Path, client_factory: ClientFactory
 ) -> None:
     client = client_factory(run_jobs=True)
-    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    database: Database = client.app.state.services.database  # type: ignore[attr-defined]
     history = simulate_incidents(start="2023-01-01", days=3 * 365, categories=["Software"], seed=5)
     with database.session() as session:
         ingest_frame(session, history, kind="incidents", source="test", freq="D")

@@ -15,22 +15,17 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
-from opscast.api.deps import require_api_key
 from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.dependencies import build_services, require_api_key
 from opscast.drift_checks.router import router as drift_router
-from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.router import router as incidents_router
-from opscast.incidents.service import IncidentForecaster
-from opscast.incidents.shadow import ShadowScorer
-from opscast.jobs.catalog import job_runner
 from opscast.jobs.router import router as jobs_router
 from opscast.observability import configure_logging, get_logger
-from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
 from opscast.retraining.router import router as retraining_router
 from opscast.series.router import router as series_router
@@ -38,11 +33,11 @@ from opscast.servers.router import router as servers_router
 from opscast.servers.router import simulation_router
 from opscast.serving import worker_exited
 from opscast.streaming.anomaly_router import router as predictions_router
-from opscast.streaming.pipeline import StreamPipeline
 from opscast.streaming.router import router as streaming_router
 from opscast.tickets.router import analytics_router
 from opscast.tickets.router import router as tickets_router
 from opscast.traffic.router import router as traffic_router
+from opscast.traffic.service import warm_up_in_background
 from opscast.web.router import STATIC_DIR
 from opscast.web.router import router as web_router
 
@@ -87,34 +82,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """The composition root: every long-lived object is built here and nowhere else."""
         database = Database(settings.resolved_database_url)
         if tracing:
             tracing.instrument_clients(database.engine)
         database.migrate()
-        app.state.database = database
-        app.state.model_store = ModelStore.from_settings(settings)
-        jobs = app.state.jobs = job_runner(settings, database, app.state.model_store)
-        stream = app.state.stream = StreamPipeline(settings, database, store=app.state.model_store)
+        services = build_services(settings, database, serving=True)
+        app.state.services = services
+        stream = services.stream
+        assert stream is not None  # serving=True always builds it
         await stream.start()
         if settings.run_jobs:
-            jobs.start()
-        shadow = ShadowScorer(database, app.state.model_store) if settings.shadow else None
-        app.state.shadow = shadow
-        app.state.incident_forecaster = IncidentForecaster(
-            app.state.model_store, on_served=shadow.observe if shadow else None
-        )
-        training = BackgroundTraining(database, app.state.incident_forecaster)
-        if settings.train_on_start:
-            app.state.training = training
-            training.start()
+            services.jobs.start()
+        if services.training is not None:
+            services.training.start()
+        warm_up_in_background(services.traffic, settings)
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
         finally:
-            jobs.stop()
-            training.stop()
-            if shadow:
-                shadow.stop()
+            services.jobs.stop()
+            if services.training is not None:
+                services.training.stop()
+            if services.shadow:
+                services.shadow.stop()
             await stream.stop()
             database.dispose()
             if tracing:

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from opscast.api.deps import AuthenticationError
+from opscast.dependencies import AuthenticationError
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import get_logger
 from opscast.timeseries import FrameValidationError

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from opscast import __version__
-from opscast.api.deps import DatabaseDep, SettingsDep
+from opscast.dependencies import ServicesDep
 from opscast.health import Health, check_health
 from opscast.serving import metrics_registry
 
@@ -35,16 +35,16 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
     response_model=Health,
     responses={503: {"model": Health, "description": "a component is in error"}},
 )
-async def health(request: Request, settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
-    training = getattr(request.app.state, "training", None)
+async def health(services: ServicesDep) -> JSONResponse:
+    training = services.training
     extra = {"models": training.health()} if training is not None else None
-    connected = await request.app.state.stream.ping()
+    connected = await services.stream.ping() if services.stream is not None else None
     report = await run_in_threadpool(
         check_health,
-        settings,
-        database,
+        services.settings,
+        services.database,
         __version__,
-        jobs=request.app.state.jobs,
+        jobs=services.jobs,
         extra=extra,
         broker_connected=connected,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from opscast.api.deps import ModelStoreDep, SessionDep
+from opscast.dependencies import JobsDep, ModelStoreDep, RetrainerDep, SessionDep
 from opscast.drift.report import plotly_js_path
 from opscast.drift_checks import service
 from opscast.drift_checks.schemas import (
@@ -27,7 +27,7 @@ from opscast.drift_checks.schemas import (
 from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.registry import ModelStore
-from opscast.retraining.service import RETRAIN_JOB, retrain_on_drift
+from opscast.retraining.service import retrain_on_drift
 
 INCIDENTS_TARGET = "incidents"
 
@@ -78,7 +78,7 @@ def _report_out(report: DriftReport) -> DriftReportOut:
     summary="Compare new values of an incident category with its stored history",
 )
 def detect_drift(
-    body: DetectDriftRequest, session: SessionDep, request: Request
+    body: DetectDriftRequest, session: SessionDep, retrainer: RetrainerDep, jobs: JobsDep
 ) -> DetectDriftResponse:
     """The stored series of the category, aggregated to the granularity, is the reference.
 
@@ -106,11 +106,11 @@ def detect_drift(
         retrain = retrain_on_drift(
             session,
             INCIDENTS_TARGET,
-            known=request.app.state.jobs.handlers[RETRAIN_JOB].targets,
+            known=retrainer.targets,
             requested_by=f"drift:report-{outcome.report.id}",
             reason=f"{body.category} {body.granularity.value}: {DRIFT_MESSAGE}",
         )
-        request.app.state.jobs.wake()
+        jobs.wake()
     return DetectDriftResponse(
         drift_detected=outcome.drift_detected,
         message=DRIFT_MESSAGE if outcome.drift_detected else NO_DRIFT_MESSAGE,

@@ -8,7 +8,7 @@ fails on bad input leaves no report behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from opscast.drift.check import DataDriftCheck
 from opscast.drift.concept_drift import (
     DEFAULT_TOLERANCE,
     ConceptDriftResult,
@@ -25,18 +26,17 @@ from opscast.drift.concept_drift import (
 )
 from opscast.drift.data_drift import (
     DEFAULT_DRIFT_SHARE,
-    ColumnOverride,
     DataDriftResult,
     compare_column,
-    detect_data_drift,
 )
 from opscast.drift.mean_change import MeanChange, mean_change
-from opscast.drift.report import ColumnChart, column_charts, render_concept_html, render_html
+from opscast.drift.report import column_charts, render_concept_html, render_html
+from opscast.drift_checks.record import record_check
 from opscast.drift_checks.repository import DriftReportRepository
 from opscast.drift_checks.schemas import DriftMethod
 from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
-from opscast.observability import DRIFT_CHECKS, get_logger
+from opscast.observability import get_logger
 from opscast.series.repository import SeriesRepository
 from opscast.timeseries import period_start, resample
 
@@ -185,42 +185,6 @@ def detect_series_drift(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DataDriftCheck:
-    """A data-drift result with the binned distributions its report draws."""
-
-    result: DataDriftResult
-    charts: list[ColumnChart]
-    title: str
-
-    def html(self, plotly_src: str | None = None) -> str:
-        """The report page; plotly.js inlined (a file that opens offline) unless a URL is given."""
-        return render_html(self.result, self.charts, title=self.title, plotly_src=plotly_src)
-
-
-def check_data_drift(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    *,
-    columns: Sequence[str] | None = None,
-    overrides: Mapping[str, ColumnOverride] | None = None,
-    drift_share: float = DEFAULT_DRIFT_SHARE,
-    title: str = "Data drift report",
-    on_step: Callable[[str], None] | None = None,
-) -> DataDriftCheck:
-    result = detect_data_drift(
-        reference,
-        current,
-        columns=columns,
-        overrides=overrides,
-        drift_share=drift_share,
-        on_column=(lambda name: on_step(f"testing {name}")) if on_step else None,
-    )
-    if on_step:
-        on_step("binning distributions for the report")
-    return DataDriftCheck(result, column_charts(reference, current, result), title)
-
-
 def store_data_report(session: Session, check: DataDriftCheck, *, source: str) -> DriftReport:
     return store_report(
         session,
@@ -286,20 +250,6 @@ def store_report(
         share_drifted=result.share_drifted if result is not None else None,
         summary=summary,
         html=html,
-    )
-
-
-def record_check(
-    task: str, drift_detected: bool, report: DriftReport | None, **fields: Any
-) -> None:
-    """The metric and the structured log line every completed check leaves."""
-    DRIFT_CHECKS.labels(task=task, result="drift" if drift_detected else "no_drift").inc()
-    log.info(
-        "drift_checked",
-        task=task,
-        drift_detected=drift_detected,
-        report_id=report.id if report is not None else None,
-        **fields,
     )
 
 

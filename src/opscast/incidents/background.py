@@ -24,6 +24,28 @@ from opscast.timeseries import Granularity
 log = get_logger(__name__)
 
 
+def incident_categories(database: Database) -> list[str]:
+    """Every stored incident category: the ones training covers."""
+    with database.session() as session:
+        return [stats.series.unique_id for stats in list_series(session, KIND)]
+
+
+def train_task(
+    database: Database, forecaster: IncidentForecaster, category: str, granularity: Granularity
+) -> bool:
+    """Make sure one task has a champion; False when its history is too short to train.
+
+    The one training step of both the service's start-up thread and ``opscast incidents
+    train``, so the two always produce the same champions.
+    """
+    try:
+        with database.session() as session:
+            forecaster.champion(session, category, granularity, newest_day(session, category))
+    except InvalidInputError:
+        return False
+    return True
+
+
 @dataclass
 class TrainingProgress:
     total: int = 0
@@ -62,8 +84,7 @@ class BackgroundTraining:
 
     def _run(self) -> None:
         try:
-            with self.database.session() as session:
-                categories = [stats.series.unique_id for stats in list_series(session, KIND)]
+            categories = incident_categories(self.database)
             work = [(category, level) for category in categories for level in GRANULARITIES]
             with self._lock:
                 self.progress.total = len(work)
@@ -86,14 +107,7 @@ class BackgroundTraining:
         with self._lock:
             self.progress.current = f"{category} {granularity.value}"
         try:
-            with self.database.session() as session:
-                self.forecaster.champion(
-                    session, category, granularity, newest_day(session, category)
-                )
-        except InvalidInputError:
-            with self._lock:
-                self.progress.too_short += 1
-            return
+            trained = train_task(self.database, self.forecaster, category, granularity)
         except Exception as exc:
             log.warning(
                 "training failed", category=category, granularity=granularity.value, exc_info=exc
@@ -102,7 +116,10 @@ class BackgroundTraining:
                 self.progress.failed.append(f"{category} {granularity.value}")
             return
         with self._lock:
-            self.progress.trained += 1
+            if trained:
+                self.progress.trained += 1
+            else:
+                self.progress.too_short += 1
 
     def health(self) -> ComponentHealth:
         with self._lock:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from opscast.api.deps import SessionDep
+from opscast.dependencies import IncidentForecasterDep, SessionDep
 from opscast.incidents.schemas import ForecastRequest, ForecastResponse
-from opscast.incidents.service import IncidentForecaster
 from opscast.timeseries import Granularity
 
 router = APIRouter(tags=["incidents"])
@@ -21,8 +20,9 @@ router = APIRouter(tags=["incidents"])
         422: {"description": "bad granularity, future_periods out of range, too little history"},
     },
 )
-def forecast(body: ForecastRequest, request: Request, session: SessionDep) -> ForecastResponse:
-    forecaster: IncidentForecaster = request.app.state.incident_forecaster
+def forecast(
+    body: ForecastRequest, session: SessionDep, forecaster: IncidentForecasterDep
+) -> ForecastResponse:
     result = forecaster.forecast(
         session, body.category, Granularity(body.granularity.value), body.future_periods
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from opscast.api.deps import SessionDep
+from opscast.dependencies import JobsDep, SessionDep
 from opscast.jobs import service
 from opscast.jobs.schemas import (
     SCHEDULE_NAME_PATTERN,
@@ -61,7 +61,7 @@ def put_schedule(
     name: Annotated[str, Path(pattern=SCHEDULE_NAME_PATTERN)],
     body: ScheduleIn,
     session: SessionDep,
-    request: Request,
+    jobs: JobsDep,
 ) -> ScheduleOut:
     """Cron expressions have five fields and are read in UTC; ``enabled: false`` pauses."""
     schedule = service.set_schedule(
@@ -69,7 +69,7 @@ def put_schedule(
         name=name,
         kind=body.kind,
         cron=body.cron,
-        known_kinds=list(request.app.state.jobs.kinds),
+        known_kinds=list(jobs.kinds),
         task=body.task,
         params=body.params,
         enabled=body.enabled,

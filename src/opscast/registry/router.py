@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
 
-from opscast.api.deps import ModelStoreDep, SessionDep, SettingsDep
+from opscast.dependencies import ModelStoreDep, SessionDep, SettingsDep
 from opscast.registry import service
 from opscast.registry.schemas import ModelEventOut, ModelsOut, RollbackIn, ShadowOut, TaskOut
 

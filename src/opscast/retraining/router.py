@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
-from opscast.api.deps import SessionDep, SettingsDep
 from opscast.data_paths import resolve_data_path
+from opscast.dependencies import JobsDep, RetrainerDep, SessionDep, SettingsDep
 from opscast.errors import InvalidInputError
 from opscast.retraining import service
-from opscast.retraining.retrainer import ALL_TARGETS, Retrainer
+from opscast.retraining.retrainer import ALL_TARGETS
 from opscast.retraining.schemas import PolicyIn, PolicyOut, RetrainIn, RetrainOut
 
 router = APIRouter(tags=["retraining"])
 FILE_TARGET = "incidents"
-
-
-def _retrainer(request: Request) -> Retrainer:
-    retrainer: Retrainer = request.app.state.jobs.handlers[service.RETRAIN_JOB]
-    return retrainer
 
 
 @router.post(
@@ -31,7 +26,8 @@ def _retrainer(request: Request) -> Retrainer:
 def retrain(
     session: SessionDep,
     settings: SettingsDep,
-    request: Request,
+    retrainer: RetrainerDep,
+    jobs: JobsDep,
     body: RetrainIn | None = None,
 ) -> RetrainOut:
     """Returns at once with the job to follow at ``GET /jobs/{job_id}``."""
@@ -49,11 +45,11 @@ def retrain(
     submitted = service.request_retrain(
         session,
         target,
-        known=_retrainer(request).targets,
+        known=retrainer.targets,
         requested_by="api",
         params=params,
     )
-    request.app.state.jobs.wake()
+    jobs.wake()
     job = submitted.job
     return RetrainOut(
         message=(
@@ -67,10 +63,10 @@ def retrain(
 
 
 @router.get("/retrain/policies", response_model=list[PolicyOut], summary="Retraining policies")
-def list_policies(session: SessionDep, request: Request) -> list[PolicyOut]:
+def list_policies(session: SessionDep, retrainer: RetrainerDep) -> list[PolicyOut]:
     return [
         PolicyOut.model_validate(policy)
-        for policy in service.list_policies(session, _retrainer(request).targets)
+        for policy in service.list_policies(session, retrainer.targets)
     ]
 
 
@@ -79,7 +75,7 @@ def put_policy(
     target: Annotated[str, Path(max_length=60)],
     body: PolicyIn,
     session: SessionDep,
-    request: Request,
+    retrainer: RetrainerDep,
 ) -> PolicyOut:
     """``manual``: only on request. ``scheduled``: on ``cron`` (UTC). ``drift``: when a drift
     check flags, at most once per ``cooldown_minutes``."""
@@ -87,7 +83,7 @@ def put_policy(
         session,
         target,
         mode=body.mode,
-        known=_retrainer(request).targets,
+        known=retrainer.targets,
         cron=body.cron,
         cooldown_minutes=body.cooldown_minutes,
         tolerance=body.tolerance,

@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 from fastapi import APIRouter
 
-from opscast.api.deps import SessionDep, SettingsDep
+from opscast.dependencies import SessionDep, SettingsDep
 from opscast.errors import InvalidInputError
 from opscast.observability import INGESTED_POINTS
 from opscast.series import service

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from opscast.api.deps import SessionDep
+from opscast.dependencies import ScoringDep, SessionDep
 from opscast.servers import service
 from opscast.servers.lifecycle import ServerState
 from opscast.servers.schemas import (
@@ -18,7 +18,6 @@ from opscast.servers.schemas import (
     TickIn,
     TickOut,
 )
-from opscast.tickets.router import ScoringDep
 
 router = APIRouter(prefix="/servers", tags=["servers"])
 simulation_router = APIRouter(prefix="/simulation", tags=["servers"])

@@ -23,7 +23,8 @@ from opscast.servers.schemas import ServerCreate, TickIn, TickOut, TransitionOut
 from opscast.servers.simulator import advance, episode_steps, fleet_trace
 from opscast.servers.tables import FleetSimulation, Server, ServerEvent
 from opscast.simulate.server_metrics import ROLES
-from opscast.tickets.service import Scoring, open_server_ticket
+from opscast.tickets.scoring import Scoring
+from opscast.tickets.service import open_server_ticket
 
 DEFAULT_FLEET = 5
 DEFAULT_FAILURE_SHARE = 0.3

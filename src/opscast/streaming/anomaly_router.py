@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from opscast.api.deps import SessionDep
+from opscast.dependencies import SessionDep
 from opscast.streaming import anomaly_service as service
 from opscast.streaming.anomaly_schemas import AnomalyOut, TimeToFailureOut
 from opscast.streaming.schemas import NAME_PATTERN

@@ -51,7 +51,6 @@ RECONNECT_SECONDS = 5.0
 STAGE_GROUPS = ("store", "process", "predict")
 HANDOVER_TIMEOUT_SECONDS = 30.0
 
-RUNNING: list[StreamPipeline] = []
 """Pipelines started in this process. Jobs run in the runner's thread with no handle on
 the app; this is how a pull job in the server process reaches the in-memory broker."""
 
@@ -142,7 +141,6 @@ class StreamPipeline:
     async def start(self) -> None:
         """Connect; a broker that is down is retried in the background, never fatal."""
         self._loop = asyncio.get_running_loop()
-        RUNNING.append(self)
         try:
             await self.transport.start()
         except Exception as exc:  # any client error: keep serving, report it in /health
@@ -171,8 +169,6 @@ class StreamPipeline:
         return self._loop
 
     async def stop(self) -> None:
-        if self in RUNNING:
-            RUNNING.remove(self)
         if self._reconnect is not None:
             self._reconnect.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -376,17 +372,19 @@ def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:
     return stored
 
 
-def publish_from_worker(settings: Settings, batch: MetricBatch) -> bool:
+def publish_from_worker(
+    settings: Settings, batch: MetricBatch, pipeline: StreamPipeline | None = None
+) -> bool:
     """Publish a stored batch from a job thread; False when nothing could take it.
 
-    A pipeline running in this process (the server's) is used as it is; otherwise a
-    configured broker is connected for this one message. A worker process without a
-    broker URL has no stream to feed: the points are stored and scoring waits.
+    The pipeline of this process (the server's, handed over by the composition root) is
+    used when it is connected; otherwise a configured broker is connected for this one
+    message. A worker process without a broker URL has no stream to feed: the points are
+    stored and scoring waits.
     """
-    for pipeline in reversed(RUNNING):
-        if pipeline.loop is not None and pipeline.connected:
-            future = asyncio.run_coroutine_threadsafe(pipeline.publish_batch(batch), pipeline.loop)
-            return future.result(timeout=HANDOVER_TIMEOUT_SECONDS)
+    if pipeline is not None and pipeline.loop is not None and pipeline.connected:
+        future = asyncio.run_coroutine_threadsafe(pipeline.publish_batch(batch), pipeline.loop)
+        return future.result(timeout=HANDOVER_TIMEOUT_SECONDS)
     if not settings.broker_url:
         return False
     return asyncio.run(_publish_once(settings, batch))

@@ -23,12 +23,15 @@ import urllib.request
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opscast.config import Settings
 from opscast.errors import InvalidInputError
 from opscast.jobs.runner import Handler, JobContext
 from opscast.streaming.schemas import MetricBatch, MetricPoint
+
+if TYPE_CHECKING:
+    from opscast.streaming.pipeline import StreamPipeline
 
 KIND = "prometheus-pull"
 TIMEOUT_SECONDS = 30.0
@@ -132,8 +135,9 @@ def pull(settings: Settings, params: Mapping[str, Any], *, now: float | None = N
     )
 
 
-def prometheus_pull_job(settings: Settings) -> Handler:
-    """The job handler: store the window, then publish it for scoring."""
+def prometheus_pull_job(settings: Settings, stream: StreamPipeline | None = None) -> Handler:
+    """The job handler: store the window, then publish it for scoring (through ``stream``,
+    the server's own pipeline, when the job runs in the server)."""
     from opscast.streaming.pipeline import publish_from_worker, store_batch
 
     def handler(context: JobContext) -> dict[str, Any]:
@@ -143,7 +147,7 @@ def prometheus_pull_job(settings: Settings) -> Handler:
             return {"points": 0, "series": 0, "published": False}
         context.progress(0.5, f"storing {len(batch.points)} points")
         stored = store_batch(context.database, batch)
-        published = publish_from_worker(settings, batch)
+        published = publish_from_worker(settings, batch, stream)
         return {
             "points": stored.points_written,
             "series": len({(p.host, p.metric) for p in batch.points}),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from opscast.api.deps import SettingsDep
-from opscast.streaming.pipeline import StreamPipeline, new_batch_id
+from opscast.dependencies import SettingsDep, StreamDep
+from opscast.streaming.pipeline import new_batch_id
 from opscast.streaming.schemas import CollectIn, CollectOut, MetricBatch
 from opscast.streaming.service import check_collect
 
@@ -21,14 +21,13 @@ router = APIRouter(tags=["ingestion"])
     status_code=201,
     summary="Ingest a batch of metric points and log events",
 )
-async def collect(body: CollectIn, request: Request, settings: SettingsDep) -> CollectOut:
+async def collect(body: CollectIn, settings: SettingsDep, pipeline: StreamDep) -> CollectOut:
     """A 201 means the batch is stored; scoring follows through the stream.
 
     Points at a timestamp already stored replace the old value, so a client may retry a
     batch it is unsure about. Log events add to per-minute counts (``service:log_<level>``).
     """
     check_collect(body.points, settings.collect_max_items, len(body.logs))
-    pipeline: StreamPipeline = request.app.state.stream
     batch = MetricBatch(
         source=body.source,
         points=body.points,

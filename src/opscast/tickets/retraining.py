@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opscast.registry.service import GuardedOutcome
 from opscast.retraining.retrainer import RetrainRequest
-from opscast.tickets.service import TASK, train_classifier
+from opscast.tickets.classifier import TASK, train_classifier
 
 
 def retrain_tickets(request: RetrainRequest) -> list[GuardedOutcome]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from opscast.api.deps import ModelStoreDep, SessionDep, SettingsDep
-from opscast.tickets import service
+from opscast.dependencies import ModelStoreDep, ScoringDep, SessionDep
+from opscast.tickets import analytics, service
+from opscast.tickets.classifier import retrain_classifier
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.repository import SORTABLE, TicketFilter
 from opscast.tickets.schemas import (
@@ -25,6 +26,7 @@ from opscast.tickets.schemas import (
     TicketSource,
     TicketUpdate,
 )
+from opscast.tickets.scoring import analyze as analyze_text
 from opscast.tickets.workflow import TicketStatus
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -34,11 +36,6 @@ SORT_PATTERN = "^-?(" + "|".join(SORTABLE) + ")$"
 MAX_PAGE = 1000
 
 
-def get_scoring(settings: SettingsDep, store: ModelStoreDep) -> service.Scoring:
-    return service.Scoring.from_settings(settings, store)
-
-
-ScoringDep = Annotated[service.Scoring, Depends(get_scoring)]
 TicketId = Annotated[int, Path(ge=1, description="Ticket number")]
 
 
@@ -83,7 +80,7 @@ def list_tickets(
 @router.post("/analyze", response_model=AnalyzeOut, summary="Classify and score a text")
 def analyze(body: AnalyzeIn, session: SessionDep, scoring: ScoringDep) -> AnalyzeOut:
     """Nothing is stored; the answer says whether the model or the keyword rules decided."""
-    return service.analyze(
+    return analyze_text(
         session,
         body.description,
         scoring,
@@ -104,9 +101,9 @@ def classifier(session: SessionDep, scoring: ScoringDep) -> ClassifierOut:
     response_model=RetrainOut,
     summary="Retrain the classifier on the sample and the corrected tickets (guarded)",
 )
-def retrain(session: SessionDep, scoring: ScoringDep) -> RetrainOut:
+def retrain(session: SessionDep, store: ModelStoreDep) -> RetrainOut:
     """Registers a new version; it serves only if not worse than the champion on the holdout."""
-    return service.retrain_classifier(session, scoring)
+    return retrain_classifier(session, store)
 
 
 @router.get("/{ticket_id}", response_model=TicketOut, summary="One ticket")
@@ -137,7 +134,7 @@ def history(ticket_id: TicketId, session: SessionDep) -> list[TicketEventOut]:
 
 @analytics_router.get("/summary", response_model=SummaryOut, summary="Ticket counts and backlog")
 def summary(session: SessionDep) -> SummaryOut:
-    return service.summary(session)
+    return analytics.summary(session)
 
 
 @analytics_router.get(
@@ -151,4 +148,4 @@ def incidents_daily(
     end: date | None = None,
     classification: str | None = None,
 ) -> list[DailyCount]:
-    return service.daily_counts(session, start=start, end=end, classification=classification)
+    return analytics.daily_counts(session, start=start, end=end, classification=classification)

@@ -8,17 +8,15 @@ points in one step) keeps the app-wide 422.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from opscast.config import Environment, Settings
+from opscast.dependencies import TrafficDep
 from opscast.errors import InvalidInputError
 from opscast.traffic.schemas import (
     BacktestRequest,
@@ -27,9 +25,8 @@ from opscast.traffic.schemas import (
     MetricsResponse,
     PredictRequest,
     PredictResponse,
-    Timeframe,
 )
-from opscast.traffic.service import TrafficForecasts, parse_traffic_csv
+from opscast.traffic.service import parse_traffic_csv
 
 INVALID_PARAMETERS = 400
 
@@ -52,47 +49,9 @@ class InvalidParametersRoute(APIRoute):
         return answer
 
 
-_create_lock = threading.Lock()
-# The seed's own example asks for 5-minute forecasts: have those models ready first.
-WARM_TIMEFRAME = Timeframe.five_minutes
+router = APIRouter(tags=["traffic forecasting"], route_class=InvalidParametersRoute)
 
 
-def traffic_forecasts(app: FastAPI) -> TrafficForecasts:
-    """One service per app, so the histories are read once and shared by every request."""
-    with _create_lock:
-        forecasts: TrafficForecasts | None = getattr(app.state, "traffic_forecasts", None)
-        if forecasts is None:
-            forecasts = TrafficForecasts(app.state.settings, app.state.model_store)
-            app.state.traffic_forecasts = forecasts
-        return forecasts
-
-
-@asynccontextmanager
-async def warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Load (or train) the 5-minute models in the background, so start-up does not wait.
-
-    Follows ``OPSCAST_TRAIN_ON_START``, except in the test environment: tests train
-    exactly what they ask for.
-    """
-    settings: Settings = app.state.settings
-    if settings.train_on_start and settings.environment is not Environment.test:
-        forecasts = traffic_forecasts(app)
-        threading.Thread(
-            target=forecasts.warm_up, args=(WARM_TIMEFRAME,), name="traffic-warm-up", daemon=True
-        ).start()
-    yield
-
-
-router = APIRouter(
-    tags=["traffic forecasting"], route_class=InvalidParametersRoute, lifespan=warm_up
-)
-
-
-def get_traffic_forecasts(request: Request) -> TrafficForecasts:
-    return traffic_forecasts(request.app)
-
-
-TrafficDep = Annotated[TrafficForecasts, Depends(get_traffic_forecasts)]
 ERRORS: dict[int | str, dict[str, str]] = {
     400: {"description": "invalid parameters; the body names the field"},
     404: {"description": "unknown model_type"},

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from opscast import __version__
-from opscast.api.deps import SessionDep
+from opscast.dependencies import SessionDep
 from opscast.series import service
 from opscast.web.sparkline import sparkline_path
 

@@ -349,7 +349,7 @@ def test_concept_drift_reads_the_baseline_the_registry_stored(
     missing = client.post("/drift/concept", json=body)
     assert missing.status_code == 404
     assert "send its baseline" in missing.json()["message"]
-    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     frame = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2025-01-01")], "y": [1.0]})
     scores = {"mae": 4.0, "rmse": 5.0, "mape": 8.0, "smape": 8.0, "mase": 0.9}
     store.register("demand", {"k": 1}, data=frame, params={"model": "ets"}, metrics=scores)

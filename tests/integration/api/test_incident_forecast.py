@@ -256,7 +256,7 @@ def test_a_promoted_version_serves_without_a_restart(
     software: tuple[TestClient, pd.DataFrame],
 ) -> None:
     client, frame = software
-    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     store.refresh_seconds = 0.0  # check the alias on every request
     before = ask(client, category="Software", granularity="quarterly", future_periods=4).json()
 

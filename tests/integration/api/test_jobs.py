@@ -17,7 +17,7 @@ KEY = "k" * 24
 
 
 def database_of(client: TestClient) -> Database:
-    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    database: Database = client.app.state.services.database  # type: ignore[attr-defined]
     return database
 
 
@@ -43,10 +43,10 @@ def test_jobs_are_listed_newest_first_with_filters_and_a_total(client: TestClien
 
 def test_a_job_run_by_the_server_shows_its_result_and_log(client_factory: ClientFactory) -> None:
     client = client_factory(run_jobs=True)
-    client.app.state.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
+    client.app.state.services.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
     with database_of(client).session() as session:
         job_id = service.submit_job(session, kind="add", params={"numbers": [4, 5]}).job.id
-    client.app.state.jobs.wake()  # type: ignore[attr-defined]
+    client.app.state.services.jobs.wake()  # type: ignore[attr-defined]
     deadline = time.monotonic() + 20
     while (body := client.get(f"/jobs/{job_id}").json())["status"] != "succeeded":
         assert time.monotonic() < deadline, body
@@ -69,7 +69,7 @@ def test_unknown_and_malformed_job_ids(client: TestClient) -> None:
 
 
 def test_schedules_are_created_replaced_and_validated(client: TestClient) -> None:
-    client.app.state.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
+    client.app.state.services.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
     body = {"kind": "add", "cron": "0  3 * * 1", "params": {"numbers": [1]}}
     created = client.put("/jobs/schedules/weekly-add", json=body)
     assert created.status_code == 200, created.text
@@ -92,7 +92,7 @@ def test_schedules_are_created_replaced_and_validated(client: TestClient) -> Non
 
 def test_schedules_need_a_key_once_auth_is_on(client_factory: ClientFactory) -> None:
     client = client_factory(api_keys=[KEY])
-    client.app.state.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
+    client.app.state.services.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
     body = {"kind": "add", "cron": "0 3 * * 1"}
     assert client.put("/jobs/schedules/nightly", json=body).status_code == 401
     assert client.get("/jobs/schedules").json() == []

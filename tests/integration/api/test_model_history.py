@@ -19,8 +19,8 @@ FRAME = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2025-01-01")], "y
 
 
 def two_versions(client: TestClient, task: str) -> None:
-    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
-    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
+    database: Database = client.app.state.services.database  # type: ignore[attr-defined]
     for level in (1, 2):
         with database.session() as session:
             register_guarded(

@@ -18,7 +18,7 @@ FRAME = pd.DataFrame(
 
 @pytest.fixture
 def store(model_store_ready: Path, client: TestClient) -> ModelStore:
-    model_store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    model_store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     return model_store
 
 

@@ -44,7 +44,7 @@ def post_counts(client: TestClient, frame: pd.DataFrame) -> None:
 
 
 def forecast(client: TestClient) -> dict[str, Any]:
-    scorer: ShadowScorer | None = client.app.state.shadow  # type: ignore[attr-defined]
+    scorer: ShadowScorer | None = client.app.state.services.shadow  # type: ignore[attr-defined]
     if scorer is not None:
         scorer.repeat_seconds = 0.0  # shadow every request, repeats included
     response = client.post(
@@ -64,7 +64,7 @@ class Broken:
 
 def add_challenger(client: TestClient, history: pd.DataFrame, model: Any = None) -> int:
     """Register a version beside the champion and give it the challenger alias."""
-    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     days = complete_periods(history[["unique_id", "ds", "y"]], Granularity.daily)
     if model is None:
         fitted = single_model("naive", ModelSpec(freq="D"))().fit(days)
@@ -81,7 +81,7 @@ def add_challenger(client: TestClient, history: pd.DataFrame, model: Any = None)
 
 
 def shadow_of(client: TestClient) -> dict[str, Any]:
-    scorer: ShadowScorer | None = client.app.state.shadow  # type: ignore[attr-defined]
+    scorer: ShadowScorer | None = client.app.state.services.shadow  # type: ignore[attr-defined]
     if scorer is not None:
         scorer.wait()
     response = client.get(f"/models/{TASK}/shadow", params={"limit": 100})
@@ -186,7 +186,7 @@ def test_without_the_setting_nothing_is_shadowed(
     forecast(client)
     add_challenger(client, history)
     forecast(client)
-    assert client.app.state.shadow is None  # type: ignore[attr-defined]
+    assert client.app.state.services.shadow is None  # type: ignore[attr-defined]
     report = shadow_of(client)
     assert (report["shadow_enabled"], report["versions"], report["recent"]) == (False, [], [])
 
@@ -197,7 +197,7 @@ def test_a_repeated_request_is_shadowed_once(
     client = client_factory(shadow=True)
     post_counts(client, counts.iloc[:HISTORY_DAYS])
     served = forecast(client)
-    scorer: ShadowScorer = client.app.state.shadow  # type: ignore[attr-defined]
+    scorer: ShadowScorer = client.app.state.services.shadow  # type: ignore[attr-defined]
     scorer.repeat_seconds = 60.0
     result = CategoryForecast(
         category=CATEGORY,

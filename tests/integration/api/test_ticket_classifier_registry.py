@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from conftest import wait_for_job
 from opscast.db import Database
 from opscast.registry import ModelStore
+from opscast.tickets.classifier import METRICS, TASK, training_set
 from opscast.tickets.learned import Prediction
-from opscast.tickets.service import METRICS, TASK, training_set
 
 ClientFactory = Callable[..., TestClient]
 
@@ -89,7 +89,7 @@ def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(
     with database.session() as session:
         training, _ = training_set(session)
     database.dispose()
-    store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     oracle = Oracle(dict(zip(training.texts, training.labels, strict=True)))
     store.register(
         TASK,

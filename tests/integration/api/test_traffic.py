@@ -52,7 +52,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> I
 
 
 def store(client: TestClient) -> ModelStore:
-    model_store: ModelStore = client.app.state.model_store  # type: ignore[attr-defined]
+    model_store: ModelStore = client.app.state.services.model_store  # type: ignore[attr-defined]
     return model_store
 
 

@@ -43,7 +43,7 @@ def store_points(client: TestClient, start: int, stop: int) -> None:
         for i, value in zip(range(start, stop), values(host, metric, stop)[start:], strict=True)
     ]
     batch = MetricBatch.model_validate({"points": points, "batch_id": new_batch_id()})
-    store_batch(client.app.state.database, batch)  # type: ignore[attr-defined]
+    store_batch(client.app.state.services.database, batch)  # type: ignore[attr-defined]
 
 
 def retrain_detectors(client: TestClient) -> dict[str, Any]:
@@ -97,14 +97,14 @@ def test_detectors_retrain_nightly_on_stored_points_and_the_stream_follows_the_c
 
     first = retrain_detectors(client)
     assert [(row["task"], row["promoted"]) for row in first["tasks"]] == [(TASK, True)]
-    store = client.app.state.model_store  # type: ignore[attr-defined]
+    store = client.app.state.services.model_store  # type: ignore[attr-defined]
     champion = store.get_task(TASK).champion
     assert champion.version == 1
     assert set(METRICS) <= set(champion.metrics)
     assert champion.params["series"] == "6"
 
     # the live predictor moves to the champion and scores with its forest
-    predictor = client.app.state.stream.predictor  # type: ignore[attr-defined]
+    predictor = client.app.state.services.stream.predictor  # type: ignore[attr-defined]
     minute = follow(predictor, 1, 1200)
     # a series first seen now is warmed on its stored points and scored by the forest
     point = new_point(minute, host="web-2")

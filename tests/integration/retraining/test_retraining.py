@@ -65,7 +65,7 @@ def weekly_trainer(request: RetrainRequest) -> list[GuardedOutcome]:
 
 
 def with_trainer(client: TestClient) -> TestClient:
-    client.app.state.jobs.handlers["retrain"].trainers["weekly"] = weekly_trainer  # type: ignore[attr-defined]
+    client.app.state.services.jobs.handlers["retrain"].trainers["weekly"] = weekly_trainer  # type: ignore[attr-defined]
     return client
 
 
@@ -91,7 +91,7 @@ def test_retrain_runs_in_the_background_and_guards_promotion(
     def naive_trainer(request: RetrainRequest) -> list[GuardedOutcome]:
         return weekly_trainer(dataclasses.replace(request, params={"model": "naive"}))
 
-    client.app.state.jobs.handlers["retrain"].trainers["weekly"] = naive_trainer  # type: ignore[attr-defined]
+    client.app.state.services.jobs.handlers["retrain"].trainers["weekly"] = naive_trainer  # type: ignore[attr-defined]
     second = wait_for_job(client, retrain(client, target="weekly")["job_id"])
     assert second["result"]["refused"] == 1
     (task,) = second["result"]["tasks"]

@@ -141,7 +141,7 @@ def test_a_pull_in_the_server_reaches_the_predictions(
     prometheus: str, client_factory: ClientFactory
 ) -> None:
     client = client_factory(job_poll_seconds=0.1, run_jobs=True)
-    with client.app.state.database.session() as session:  # type: ignore[attr-defined]
+    with client.app.state.services.database.session() as session:  # type: ignore[attr-defined]
         jobs.submit_job(session, kind=KIND, params={"url": prometheus, **PARAMS, "limit": 100})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

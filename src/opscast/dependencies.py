@@ -1,0 +1,178 @@
+"""The composition root's hand-out: every long-lived object of a process, built once, and
+the typed dependencies through which routers receive them.
+
+The app's lifespan (``api/app.py``) and the command line (``cli/common.py``) both call
+``build_services``, so a command and a request use the same objects wired the same way.
+Routers import their dependencies from here, never from the api/ face: a domain may use
+this module, and it reads ``app.state`` in one typed place (``get_services``) so no
+router does.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from opscast.config import Settings
+from opscast.db import Database
+from opscast.incidents.background import BackgroundTraining
+from opscast.incidents.service import IncidentForecaster
+from opscast.incidents.shadow import ShadowScorer
+from opscast.jobs.catalog import job_runner
+from opscast.jobs.runner import JobRunner
+from opscast.registry.store import ModelStore
+from opscast.retraining.catalog import trainers
+from opscast.retraining.retrainer import Retrainer
+from opscast.streaming.pipeline import StreamPipeline
+from opscast.tickets.scoring import Scoring
+from opscast.traffic.service import TrafficForecasts
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+bearer = HTTPBearer(auto_error=False)
+
+
+class AuthenticationError(Exception):
+    """Raised when a mutating request arrives without a valid key while auth is on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every long-lived object of one process. ``stream`` is None outside the server (a
+    command has no broker consumers); ``training`` only when training runs on start."""
+
+    settings: Settings
+    database: Database
+    model_store: ModelStore
+    retrainer: Retrainer
+    jobs: JobRunner
+    stream: StreamPipeline | None
+    incident_forecaster: IncidentForecaster
+    shadow: ShadowScorer | None
+    training: BackgroundTraining | None
+    traffic: TrafficForecasts
+
+
+def build_services(settings: Settings, database: Database, *, serving: bool = False) -> Services:
+    """Wire every long-lived object; nothing is started here (the caller starts what it runs).
+
+    ``serving`` adds what only the server has: the stream pipeline, shadow scoring and
+    training on start.
+    """
+    store = ModelStore.from_settings(settings)
+    retrainer = Retrainer(store, trainers())
+    stream = StreamPipeline(settings, database, store=store) if serving else None
+    shadow = ShadowScorer(database, store) if serving and settings.shadow else None
+    forecaster = IncidentForecaster(store, on_served=shadow.observe if shadow else None)
+    training = (
+        BackgroundTraining(database, forecaster) if serving and settings.train_on_start else None
+    )
+    return Services(
+        settings=settings,
+        database=database,
+        model_store=store,
+        retrainer=retrainer,
+        jobs=job_runner(settings, database, retrainer, stream=stream),
+        stream=stream,
+        incident_forecaster=forecaster,
+        shadow=shadow,
+        training=training,
+        traffic=TrafficForecasts(settings, store),
+    )
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(request: Request) -> Settings:
+    """Set by the app factory, before the lifespan: authentication needs it on every request."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_database(services: ServicesDep) -> Database:
+    return services.database
+
+
+def get_model_store(services: ServicesDep) -> ModelStore:
+    return services.model_store
+
+
+def get_jobs(services: ServicesDep) -> JobRunner:
+    return services.jobs
+
+
+def get_retrainer(services: ServicesDep) -> Retrainer:
+    return services.retrainer
+
+
+def get_stream(services: ServicesDep) -> StreamPipeline:
+    if services.stream is None:
+        raise HTTPException(503, "this process runs no stream pipeline")
+    return services.stream
+
+
+def get_incident_forecaster(services: ServicesDep) -> IncidentForecaster:
+    return services.incident_forecaster
+
+
+def get_traffic_forecasts(services: ServicesDep) -> TrafficForecasts:
+    return services.traffic
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+ModelStoreDep = Annotated[ModelStore, Depends(get_model_store)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+RetrainerDep = Annotated[Retrainer, Depends(get_retrainer)]
+StreamDep = Annotated[StreamPipeline, Depends(get_stream)]
+IncidentForecasterDep = Annotated[IncidentForecaster, Depends(get_incident_forecaster)]
+TrafficDep = Annotated[TrafficForecasts, Depends(get_traffic_forecasts)]
+
+
+def get_scoring(settings: SettingsDep, store: ModelStoreDep) -> Scoring:
+    """Per request: the rules file is read afresh, so an edited rule applies at once."""
+    return Scoring.from_settings(settings, store)
+
+
+ScoringDep = Annotated[Scoring, Depends(get_scoring)]
+
+
+def get_session(database: DatabaseDep) -> Iterator[Session]:
+    """One unit of work per request: committed before the response is sent, rolled back on error."""
+    with database.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def require_api_key(
+    request: Request,
+    settings: SettingsDep,
+    header_key: Annotated[str | None, Depends(api_key_header)],
+    bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Reads stay open; anything that writes needs a key once keys are configured."""
+    if not settings.auth_enabled or request.method in SAFE_METHODS:
+        return
+    offered = header_key or (bearer_key.credentials if bearer_key else None)
+    if offered is None:
+        raise AuthenticationError("this endpoint changes data: send an API key in X-API-Key")
+    if not any(
+        hmac.compare_digest(offered.encode(), key.get_secret_value().encode())
+        for key in settings.api_keys
+    ):
+        raise AuthenticationError("the API key is not valid")
