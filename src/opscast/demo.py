@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from opscast.series.repository import SeriesRepository
+from opscast.series.schemas import SeriesKind
 from opscast.series.service import ingest_frame
 from opscast.servers.repository import ServerRepository
 from opscast.servers.schemas import TickIn
@@ -33,7 +34,7 @@ DEMO_SEED = 7
 
 @dataclass(frozen=True, slots=True)
 class DemoSet:
-    kind: str
+    kind: SeriesKind
     freq: str
     description: str
     build: Callable[[], pd.DataFrame]
@@ -45,19 +46,19 @@ def _server_metrics() -> pd.DataFrame:
 
 DEMO_SETS = (
     DemoSet(
-        "incidents",
+        SeriesKind.incidents,
         "D",
         "daily incident counts per category, 2023-2025",
         lambda: simulate_incidents(start="2023-01-01", days=3 * 365, seed=DEMO_SEED),
     ),
     DemoSet(
-        "traffic",
+        SeriesKind.traffic,
         "min",
         "requests per minute, two weeks",
         lambda: simulate_traffic(start="2025-11-01", days=14, freq="1min", seed=DEMO_SEED),
     ),
     DemoSet(
-        "demand",
+        SeriesKind.demand,
         "D",
         "daily unit sales of 3 stores x 10 items, two years",
         lambda: simulate_demand(
@@ -65,7 +66,10 @@ DEMO_SETS = (
         ),
     ),
     DemoSet(
-        "server_metrics", "5min", "metrics of 6 hosts every 5 minutes, 3 days", _server_metrics
+        SeriesKind.server_metrics,
+        "5min",
+        "metrics of 6 hosts every 5 minutes, 3 days",
+        _server_metrics,
     ),
 )
 
@@ -90,7 +94,7 @@ def load_demo_set(session: Session, demo: DemoSet, *, force: bool = False) -> De
         source=DEMO_SOURCE,
         freq=demo.freq,
     )
-    if demo.kind == "server_metrics":
+    if demo.kind == SeriesKind.server_metrics:
         # the predictions the stream would have made, so the anomaly views are not empty
         from opscast.streaming.service import score_history
 

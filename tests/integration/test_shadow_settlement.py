@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from opscast.db import Database, utc_now
-from opscast.incidents.service import import_file
+from opscast.incidents.imports import import_file
 from opscast.incidents.shadow import settle_shadow
 from opscast.registry.repository import ShadowRepository
 from opscast.registry.tables import ShadowScore

@@ -47,7 +47,7 @@ def incidents_import(
     """Store the daily incident counts per category of an export (kind ``incidents``)."""
     from datetime import date
 
-    from opscast.incidents.service import import_file
+    from opscast.incidents.imports import import_file
 
     if not path.is_file():
         raise fail(f"no such file: {path}")

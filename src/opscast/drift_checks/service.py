@@ -38,13 +38,14 @@ from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.observability import get_logger
 from opscast.series.repository import SeriesRepository
+from opscast.series.schemas import SeriesKind
 from opscast.timeseries import period_start, resample
 
 log = get_logger(__name__)
 
 # Stored reports load plotly.js from the service (one copy) instead of inlining 4.8 MB each.
 PLOTLY_URL = "/drift/assets/plotly.min.js"
-INCIDENTS_KIND = "incidents"
+INCIDENTS_KIND = SeriesKind.incidents
 MIN_REFERENCE_PERIODS = 2
 
 

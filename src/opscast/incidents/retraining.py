@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opscast.incidents.service import KIND, import_file, train_guarded
+from opscast.incidents.imports import import_file
+from opscast.incidents.service import KIND, train_guarded
 from opscast.incidents.training import GRANULARITIES, InsufficientHistoryError
 from opscast.observability import get_logger
 from opscast.registry.service import GuardedOutcome

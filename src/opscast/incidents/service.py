@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,14 +27,6 @@ from sqlalchemy.orm import Session
 
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.forecasting import ForecastingError, backtest
-from opscast.incidents.importers import (
-    LAYOUTS,
-    ColumnMapping,
-    count_incidents,
-    detect_layout,
-    read_events,
-    read_header,
-)
 from opscast.incidents.reconciliation import reconcile
 from opscast.incidents.training import (
     GRANULARITIES,
@@ -47,14 +38,14 @@ from opscast.incidents.training import (
 from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, get_logger
 from opscast.registry import Champion, ModelStore
 from opscast.registry.service import GuardedOutcome, register_guarded
-from opscast.series.schemas import IngestResult
-from opscast.series.service import ingest_frame, latest_timestamp, list_series, read_points
+from opscast.series.schemas import SeriesKind
+from opscast.series.service import latest_timestamp, list_series, read_points
 from opscast.timeseries import Granularity
 from opscast.timeseries.granularity import period_start
 
 log = get_logger(__name__)
 
-KIND = "incidents"
+KIND = SeriesKind.incidents
 TASK_PREFIX = "incidents-"
 
 
@@ -62,70 +53,6 @@ def task_name(category: str, granularity: Granularity) -> str:
     """``incidents-<category>-<granularity>``; the category lower-cased, other characters as -."""
     slug = re.sub(r"[^a-z0-9]+", "-", category.lower()).strip("-") or "unnamed"
     return f"{TASK_PREFIX}{slug}-{granularity.value}"
-
-
-# -- import ---------------------------------------------------------------------------
-
-
-def column_mapping(
-    columns: list[str], layout: str | None = None, overrides: Mapping[str, str] | None = None
-) -> tuple[str, ColumnMapping]:
-    """The named (or detected) layout's mapping with ``overrides`` applied, and its name.
-
-    With ``category`` and ``opened_at`` among the overrides and no layout named, the
-    file needs to fit no known layout: the overrides are the mapping.
-    """
-    given = dict(overrides or {})
-    allowed = {"id", "category", "opened_at", "date_format"}
-    unknown = sorted(set(given) - allowed)
-    if unknown:
-        raise InvalidInputError(
-            f"unknown mapping key {', '.join(unknown)}; use {', '.join(sorted(allowed))}",
-            field="mapping",
-        )
-    if layout is not None and layout not in LAYOUTS:
-        raise InvalidInputError(
-            f"unknown layout {layout!r}; use {', '.join(LAYOUTS)}", field="layout"
-        )
-    if layout is None and {"category", "opened_at"} <= set(given):
-        name, base = (
-            "custom",
-            ColumnMapping(category=given["category"], opened_at=given["opened_at"]),
-        )
-    else:
-        name = layout or detect_layout(columns)
-        base = LAYOUTS[name]
-    mapping = ColumnMapping(
-        category=given.get("category", base.category),
-        opened_at=given.get("opened_at", base.opened_at),
-        id=given.get("id", base.id),
-        date_format=given.get("date_format", base.date_format),
-    )
-    return name, mapping
-
-
-def import_file(
-    session: Session,
-    path: Path,
-    *,
-    layout: str | None = None,
-    overrides: Mapping[str, str] | None = None,
-    start: date | None = None,
-    end: date | None = None,
-) -> IngestResult:
-    """Store the daily incident counts per category of an export file.
-
-    New counts may complete periods that shadow scoring forecast: their errors are
-    recorded in the same unit of work.
-    """
-    from opscast.incidents.shadow import settle_shadow  # shadow.py builds on this module
-
-    name, mapping = column_mapping(read_header(path), layout, overrides)
-    counts = count_incidents(read_events(path, mapping), start=start, end=end)
-    result = ingest_frame(session, counts, kind=KIND, source=f"import:{name}", freq="D")
-    for category in counts["unique_id"].unique():
-        settle_shadow(session, str(category))
-    return result
 
 
 # -- training and serving -------------------------------------------------------------

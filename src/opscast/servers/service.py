@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from opscast.db import utc_now
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import SERVERS
+from opscast.series.schemas import SeriesKind
 from opscast.series.service import ingest_frame
 from opscast.servers.lifecycle import ACTION_TARGET, Action, ServerState, refusal
 from opscast.servers.repository import ServerRepository
@@ -282,7 +283,7 @@ def tick(session: Session, body: TickIn, scoring: Scoring) -> TickOut:
         stored = ingest_frame(
             session,
             metrics,
-            kind="server_metrics",
+            kind=SeriesKind.server_metrics,
             source="simulator",
             freq=f"{simulation.step_minutes}min",
         )

@@ -40,6 +40,14 @@ from opscast.registry.store import ModelStore
 from opscast.series.repository import SeriesRepository
 from opscast.streaming import service
 from opscast.streaming.detector_retraining import champion_model
+from opscast.streaming.messages import (
+    AnomalyAlert,
+    AnomalyPredictions,
+    FailureAlert,
+    Prediction,
+    ProcessedMetrics,
+    ProcessedSeries,
+)
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
 from opscast.streaming.schemas import MetricBatch, StoredBatch
 from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
@@ -241,39 +249,38 @@ class StreamPipeline:
         if processed.empty:
             return
         series = [
-            {
-                "host": group["host"].iloc[0],
-                "metric": group["metric"].iloc[0],
-                "labels": group["labels"].iloc[-1],
-                "ds": _iso(group["ds"]),
-                "y": group["y"].tolist(),
-                "features": {name: group[name].tolist() for name in FEATURE_NAMES},
-            }
+            ProcessedSeries(
+                host=group["host"].iloc[0],
+                metric=group["metric"].iloc[0],
+                labels=group["labels"].iloc[-1],
+                ds=_iso(group["ds"]),
+                y=group["y"].tolist(),
+                features={name: group[name].tolist() for name in FEATURE_NAMES},
+            )
             for _, group in processed.groupby("unique_id", sort=False)
         ]
+        outgoing = ProcessedMetrics(batch_id=batch.batch_id, sent_at=batch.sent_at, series=series)
         try:
-            await self.transport.publish(
-                PROCESSED_METRICS,
-                {"batch_id": batch.batch_id, "sent_at": batch.sent_at, "series": series},
-            )
+            await self.transport.publish(PROCESSED_METRICS, outgoing.model_dump())
         except Exception:
             self.features.forget(processed["unique_id"].unique())
             raise
 
     async def predict_stage(self, message: Message) -> None:
         try:
+            incoming = ProcessedMetrics.model_validate(message)
             frame = pd.DataFrame(
                 [
                     {
-                        "unique_id": f"{entry['host']}:{entry['metric']}",
-                        "host": entry["host"],
-                        "metric": entry["metric"],
-                        "labels": entry.get("labels", {}),
+                        "unique_id": f"{entry.host}:{entry.metric}",
+                        "host": entry.host,
+                        "metric": entry.metric,
+                        "labels": entry.labels,
                         "ds": ds,
-                        "y": float(y),
+                        "y": y,
                     }
-                    for entry in message["series"]
-                    for ds, y in zip(entry["ds"], entry["y"], strict=True)
+                    for entry in incoming.series
+                    for ds, y in zip(entry.ds, entry.y, strict=True)
                 ]
             )
             frame["ds"] = service.utc_naive(frame["ds"])
@@ -284,10 +291,10 @@ class StreamPipeline:
         if scored.points.empty:
             return
         await self.transport.publish(
-            ANOMALY_PREDICTIONS, self._predictions_message(message, scored)
+            ANOMALY_PREDICTIONS, self._predictions_message(incoming, scored).model_dump()
         )
         for alert in self._alerts(scored):
-            await self.transport.publish(ALERTS, alert)
+            await self.transport.publish(ALERTS, alert.model_dump())
 
     def _predict_and_store(self, frame: pd.DataFrame) -> Scored:
         scored = self.predictor.predict(frame)
@@ -302,23 +309,25 @@ class StreamPipeline:
         with self.database.session() as session:
             service.record_scored(session, scored, self.predictor.detector_name)
 
-    def _predictions_message(self, message: Message, scored: Scored) -> Message:
+    def _predictions_message(
+        self, incoming: ProcessedMetrics, scored: Scored
+    ) -> AnomalyPredictions:
         points = scored.points
-        return {
-            "batch_id": message.get("batch_id"),
-            "sent_at": message.get("sent_at"),
-            "detector": self.predictor.detector_name,
-            "threshold": self.predictor.threshold,
-            "predictions": [
-                {
-                    "host": host,
-                    "metric": metric,
-                    "timestamp": pd.Timestamp(ds).isoformat(),
-                    "value": float(y),
-                    "anomaly_score": float(score),
-                    "is_anomaly": bool(flag),
-                    "explanation": explanation,
-                }
+        return AnomalyPredictions(
+            batch_id=incoming.batch_id,
+            sent_at=incoming.sent_at,
+            detector=self.predictor.detector_name,
+            threshold=self.predictor.threshold,
+            predictions=[
+                Prediction(
+                    host=host,
+                    metric=metric,
+                    timestamp=pd.Timestamp(ds).isoformat(),
+                    value=float(y),
+                    anomaly_score=float(score),
+                    is_anomaly=bool(flag),
+                    explanation=explanation,
+                )
                 for host, metric, ds, y, score, flag, explanation in zip(
                     points["host"],
                     points["metric"],
@@ -330,12 +339,12 @@ class StreamPipeline:
                     strict=True,
                 )
             ],
-            "time_to_failure": [
+            time_to_failure=[
                 estimate.message() for estimate in scored.failures.values() if estimate is not None
             ],
-        }
+        )
 
-    def _alerts(self, scored: Scored) -> Iterator[Message]:
+    def _alerts(self, scored: Scored) -> Iterator[AnomalyAlert | FailureAlert]:
         worst: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
         for point in service.flagged_points(scored.points):
@@ -344,24 +353,19 @@ class StreamPipeline:
             if key not in worst or point["score"] > worst[key]["score"]:
                 worst[key] = point
         for (host, metric), point in worst.items():
-            yield {
-                "kind": "anomaly",
-                "host": host,
-                "metric": metric,
-                "timestamp": point["ds"].isoformat(),
-                "value": point["value"],
-                "anomaly_score": point["score"],
-                "points": counts[(host, metric)],
-                "explanation": point["explanation"],
-                "message": f"{host} {metric} is anomalous (score {point['score']:.2f})",
-            }
+            yield AnomalyAlert(
+                host=host,
+                metric=metric,
+                timestamp=point["ds"].isoformat(),
+                value=point["value"],
+                anomaly_score=point["score"],
+                points=counts[(host, metric)],
+                explanation=point["explanation"],
+                message=f"{host} {metric} is anomalous (score {point['score']:.2f})",
+            )
         for estimate in scored.failures.values():
             if estimate is not None and estimate.eta_hours <= self.settings.alert_ttf_hours:
-                yield {
-                    "kind": "time_to_failure",
-                    **estimate.message(),
-                    "message": estimate.sentence,
-                }
+                yield FailureAlert(**estimate.message(), message=estimate.sentence)
 
 
 def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:

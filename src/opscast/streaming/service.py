@@ -21,12 +21,13 @@ from opscast.errors import InvalidInputError
 from opscast.observability import ANOMALIES
 from opscast.series import service as series_service
 from opscast.series.repository import SeriesRepository
+from opscast.series.schemas import SeriesKind
 from opscast.streaming import anomaly_service as predictions
 from opscast.streaming.processor import Predictor, Scored
 from opscast.streaming.repository import IngestRepository
 from opscast.streaming.schemas import LogEvent, MetricBatch, MetricPoint, StoredBatch
 
-SERIES_KIND = "server_metrics"
+SERIES_KIND = SeriesKind.server_metrics
 
 
 def series_name(host: str, metric: str) -> str:

@@ -16,7 +16,7 @@ from opscast.incidents.importers import (
     detect_layout,
     read_events,
 )
-from opscast.incidents.service import column_mapping
+from opscast.incidents.imports import column_mapping
 
 SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 EVENT_LOG = SHARED_DATA / "itsm" / "incident_event_log.csv"

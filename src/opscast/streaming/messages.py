@@ -1,0 +1,86 @@
+"""The typed message of every topic after ``system_metrics`` (whose message is
+``schemas.MetricBatch``): what the stages publish and what their consumers may rely on.
+
+Published as ``model_dump()`` dicts, so the wire format is plain JSON objects with these
+fields, in this order; a consumer in another language reads the same keys as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ProcessedSeries(BaseModel):
+    """One series of a batch with its rolling features, oldest point first."""
+
+    host: str
+    metric: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    ds: list[str]
+    y: list[float]
+    features: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class ProcessedMetrics(BaseModel):
+    """A ``processed_metrics`` message: the features of one stored batch."""
+
+    batch_id: str | None = None
+    sent_at: float | None = None
+    series: list[ProcessedSeries]
+
+
+class Prediction(BaseModel):
+    host: str
+    metric: str
+    timestamp: str
+    value: float
+    anomaly_score: float
+    is_anomaly: bool
+    explanation: Any
+
+
+class AnomalyPredictions(BaseModel):
+    """An ``anomaly_predictions`` message: every scored point of a batch and the failures
+    forecast for its capacity metrics."""
+
+    batch_id: str | None
+    sent_at: float | None
+    detector: str
+    threshold: float
+    predictions: list[Prediction]
+    time_to_failure: list[dict[str, Any]]
+
+
+class AnomalyAlert(BaseModel):
+    """An ``alerts`` message for the worst flagged point of a series in a batch."""
+
+    kind: Literal["anomaly"] = "anomaly"
+    host: str
+    metric: str
+    timestamp: str
+    value: float
+    anomaly_score: float
+    points: int
+    explanation: Any
+    message: str
+
+
+class FailureAlert(BaseModel):
+    """An ``alerts`` message for a failure forecast within ``OPSCAST_ALERT_TTF_HOURS``."""
+
+    kind: Literal["time_to_failure"] = "time_to_failure"
+    host: str
+    metric: str
+    as_of: str
+    level: float
+    limit: float
+    rate_per_hour: float
+    failure_at: str
+    eta_hours: float
+    earliest_hours: float
+    latest_hours: float | None
+    sentence: str
+    action: str
+    message: str
