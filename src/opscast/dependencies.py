@@ -84,7 +84,7 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
         incident_forecaster=forecaster,
         shadow=shadow,
         training=training,
-        traffic=TrafficForecasts(settings, store),
+        traffic=TrafficForecasts(settings, store, database),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from opscast.incidents.imports import import_file
-from opscast.incidents.service import KIND, train_guarded
+from opscast.incidents.service import KIND, train_category
 from opscast.incidents.training import GRANULARITIES, InsufficientHistoryError
 from opscast.observability import get_logger
 from opscast.registry.service import GuardedOutcome
@@ -35,7 +35,7 @@ def retrain_incidents(request: RetrainRequest) -> list[GuardedOutcome]:
         try:
             with request.database.session() as session:
                 outcomes.append(
-                    train_guarded(
+                    train_category(
                         request.store,
                         session,
                         category,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -35,9 +34,9 @@ from opscast.incidents.training import (
     TrainedLevel,
     fit_level,
 )
-from opscast.observability import PREDICTIONS, RETRAIN_DURATION, RETRAINS, get_logger
+from opscast.observability import PREDICTIONS, get_logger
 from opscast.registry import Champion, ModelStore
-from opscast.registry.service import GuardedOutcome, register_guarded
+from opscast.registry.service import Challenger, GuardedOutcome, train_guarded
 from opscast.series.schemas import SeriesKind
 from opscast.series.service import latest_timestamp, list_series, read_points
 from opscast.timeseries import Granularity
@@ -142,7 +141,7 @@ def _champion_scores(
     return dict(scores[champion.model_name])
 
 
-def train_guarded(
+def train_category(
     store: ModelStore,
     session: Session,
     category: str,
@@ -156,35 +155,33 @@ def train_guarded(
     Raises InsufficientHistoryError when the history is too short for the granularity.
     """
     task = task_name(category, granularity)
-    started = time.perf_counter()
-    try:
+
+    def fit() -> Challenger:
         with np.errstate(all="ignore"):
             trained = fit_level(daily_counts(session, category), granularity)
-    except InsufficientHistoryError:
-        RETRAINS.labels(task=task, status="skipped").inc()
-        raise
-    except Exception:
-        RETRAINS.labels(task=task, status="failed").inc()
-        raise
-    outcome = register_guarded(
+        return Challenger(
+            model=trained.model,
+            data=trained.frame,
+            params={**trained.params, "category": category},
+            metrics=trained.metrics,
+            holdout=trained.metrics,
+            champion_holdout=_champion_scores(store, task, trained),
+        )
+
+    outcome = train_guarded(
         store,
         session,
         task,
-        trained.model,
-        data=trained.frame,
-        params={**trained.params, "category": category},
-        metrics=trained.metrics,
-        champion_holdout=_champion_scores(store, task, trained),
-        challenger_holdout=trained.metrics,
+        fit,
         tags={"domain": KIND, "category": category, "granularity": granularity.value},
         tolerance=tolerance,
         requested_by=requested_by,
+        skipped=(InsufficientHistoryError,),
     )
-    RETRAIN_DURATION.observe(time.perf_counter() - started)
     log.info(
         "trained",
         task=task,
-        model=trained.params["model"],
+        model=outcome.version.params.get("model"),
         version=outcome.version.version,
         promoted=outcome.promoted,
     )
@@ -250,7 +247,7 @@ class IncidentForecaster:
         """Fit and register the first version of one category at one granularity."""
         task = task_name(category, granularity)
         try:
-            train_guarded(self.store, session, category, granularity, requested_by="serving")
+            train_category(self.store, session, category, granularity, requested_by="serving")
         except InsufficientHistoryError as exc:
             message = f"incident category {category!r} has {exc}"
             self._too_short[(task, last_day)] = message

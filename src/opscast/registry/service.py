@@ -13,7 +13,8 @@ points at a registered, complete version), which is what serving depends on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
-from opscast.observability import MODEL_ERROR, RETRAINS
+from opscast.observability import MODEL_ERROR, RETRAIN_DURATION, RETRAINS
 from opscast.registry.promotion import METRIC_PREFERENCE, PromotionDecision, decide_promotion
 from opscast.registry.repository import (
     ModelEventRepository,
@@ -46,6 +47,67 @@ class GuardedOutcome:
     @property
     def promoted(self) -> bool:
         return self.decision.promote
+
+
+@dataclass(frozen=True, slots=True)
+class Challenger:
+    """A freshly fitted model with what the guard judges it by: its metrics, and its and
+    the champion's errors on the same holdout (``champion_holdout`` None without one)."""
+
+    model: Any
+    data: pd.DataFrame
+    params: Mapping[str, str | int | float]
+    metrics: Mapping[str, float]
+    holdout: Mapping[str, float | None]
+    champion_holdout: Mapping[str, float | None] | None
+
+
+def train_guarded(
+    store: ModelStore,
+    session: Session,
+    task: str,
+    fit: Callable[[], Challenger],
+    *,
+    tags: Mapping[str, str] | None = None,
+    tolerance: float = 0.0,
+    requested_by: str = "retrain",
+    required_metrics: Sequence[str] = REQUIRED_METRICS,
+    preference: tuple[str, ...] = METRIC_PREFERENCE,
+    skipped: tuple[type[Exception], ...] = (),
+) -> GuardedOutcome:
+    """The one way a model version is made, for every target: time the fit, register the
+    challenger, compare it with the champion and promote it only if it is not worse.
+
+    A fit that raises one of ``skipped`` (too little data) counts as skipped, any other
+    error as failed, in ``opscast_retrains_total``; either way the error propagates.
+    """
+    started = time.perf_counter()
+    try:
+        challenger = fit()
+    except skipped:
+        RETRAINS.labels(task=task, status="skipped").inc()
+        raise
+    except Exception:
+        RETRAINS.labels(task=task, status="failed").inc()
+        raise
+    outcome = register_guarded(
+        store,
+        session,
+        task,
+        challenger.model,
+        data=challenger.data,
+        params=challenger.params,
+        metrics=challenger.metrics,
+        champion_holdout=challenger.champion_holdout,
+        challenger_holdout=challenger.holdout,
+        tags=tags,
+        tolerance=tolerance,
+        requested_by=requested_by,
+        required_metrics=required_metrics,
+        preference=preference,
+    )
+    RETRAIN_DURATION.observe(time.perf_counter() - started)
+    return outcome
 
 
 def register_guarded(

@@ -23,7 +23,7 @@ from opscast.anomaly.training import (
 )
 from opscast.errors import NotFoundError
 from opscast.observability import get_logger
-from opscast.registry.service import GuardedOutcome, register_guarded
+from opscast.registry.service import Challenger, GuardedOutcome, train_guarded
 from opscast.registry.store import ModelStore
 from opscast.retraining.retrainer import RetrainRequest
 from opscast.series.repository import SeriesRepository
@@ -87,21 +87,27 @@ def retrain_detectors(request: RetrainRequest) -> list[GuardedOutcome]:
     outcomes = []
     for index, detector in enumerate(RETRAINABLE):
         request.progress(index / len(RETRAINABLE), f"fitting {detector} on {len(series)} series")
-        challenger = fit_detectors(detector, holdouts)
-        scores = evaluate(challenger, holdouts)
-        serving = champion_model(request.store, detector)
+
+        def fit(detector: str = detector) -> Challenger:
+            challenger = fit_detectors(detector, holdouts)
+            scores = evaluate(challenger, holdouts)
+            serving = champion_model(request.store, detector)
+            return Challenger(
+                model=challenger,
+                data=data,
+                params={"model": detector, "series": len(series), "points": points},
+                metrics=scores,
+                holdout=scores,
+                champion_holdout=None if serving is None else evaluate(serving[1], holdouts),
+            )
+
         with request.database.session() as session:
             outcomes.append(
-                register_guarded(
+                train_guarded(
                     request.store,
                     session,
                     task_name(detector),
-                    challenger,
-                    data=data,
-                    params={"model": detector, "series": len(series), "points": points},
-                    metrics=scores,
-                    champion_holdout=None if serving is None else evaluate(serving[1], holdouts),
-                    challenger_holdout=scores,
+                    fit,
                     tolerance=request.tolerance,
                     requested_by=request.requested_by,
                     required_metrics=METRICS,

@@ -3,15 +3,13 @@ handed to the registry's guard, so a worse classifier never serves."""
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from opscast.errors import NotFoundError
-from opscast.observability import RETRAIN_DURATION, RETRAINS
 from opscast.registry import ModelStore
-from opscast.registry.service import GuardedOutcome, register_guarded
+from opscast.registry.service import Challenger, GuardedOutcome, train_guarded
 from opscast.tickets.repository import TicketRepository
 from opscast.tickets.schemas import RetrainOut
 from opscast.tickets.training import TrainingSet, fit_classifier, holdout_scores
@@ -75,42 +73,40 @@ def train_classifier(
     """
     import sklearn
 
-    started = time.perf_counter()
-    try:
+    def fit() -> Challenger:
         training, corrections = training_set(session)
         train_rows, holdout_rows = training.split()
         train, holdout = training.rows(train_rows), training.rows(holdout_rows)
         model = fit_classifier(train)
         scores = holdout_scores(model, holdout)
-    except Exception:
-        RETRAINS.labels(task=TASK, status="failed").inc()
-        raise
-    outcome = register_guarded(
+        return Challenger(
+            model=model,
+            data=training.frame(),
+            params={
+                "model": MODEL_NAME,
+                "trained_on": len(train.texts),
+                "holdout_size": len(holdout.texts),
+                "corrections": corrections,
+                "correction_weight": CORRECTION_WEIGHT,
+                "classes": ",".join(model.classes),
+                "sklearn": str(sklearn.__version__),
+            },
+            metrics=scores,
+            holdout=scores,
+            champion_holdout=_champion_scores(store, holdout),
+        )
+
+    return train_guarded(
         store,
         session,
         TASK,
-        model,
-        data=training.frame(),
-        params={
-            "model": MODEL_NAME,
-            "trained_on": len(train.texts),
-            "holdout_size": len(holdout.texts),
-            "corrections": corrections,
-            "correction_weight": CORRECTION_WEIGHT,
-            "classes": ",".join(model.classes),
-            "sklearn": str(sklearn.__version__),
-        },
-        metrics=scores,
-        champion_holdout=_champion_scores(store, holdout),
-        challenger_holdout=scores,
+        fit,
         tags={"domain": "tickets"},
         tolerance=tolerance,
         requested_by=requested_by,
         required_metrics=METRICS,
         preference=PREFERENCE,
     )
-    RETRAIN_DURATION.observe(time.perf_counter() - started)
-    return outcome
 
 
 def retrain_classifier(session: Session, store: ModelStore) -> RetrainOut:

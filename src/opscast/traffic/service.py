@@ -33,7 +33,8 @@ from opscast.forecasting.context_models import (
 )
 from opscast.forecasting.lstm_residuals import INSTALL_HINT
 from opscast.forecasting.protocol import ForecastingError
-from opscast.observability import PREDICTIONS, RETRAINS, get_logger
+from opscast.observability import PREDICTIONS, get_logger
+from opscast.registry.service import Challenger, train_guarded
 from opscast.traffic.schemas import (
     MAX_POSTED_POINTS,
     MAX_REQUESTS,
@@ -53,6 +54,7 @@ from opscast.traffic.schemas import (
 
 if TYPE_CHECKING:
     from opscast.config import Settings
+    from opscast.db import Database
     from opscast.registry import Champion, ModelStore
 
 log = get_logger(__name__)
@@ -173,9 +175,10 @@ def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
 class TrafficForecasts:
     """One per application: the history per timeframe and the models that learnt it."""
 
-    def __init__(self, settings: Settings, store: ModelStore) -> None:
+    def __init__(self, settings: Settings, store: ModelStore, database: Database) -> None:
         self.settings = settings
         self.store = store
+        self.database = database
         self._lock = threading.Lock()
         self._task_locks: dict[str, threading.Lock] = {}
         self._histories: dict[Timeframe, tuple[pd.Series, str]] = {}
@@ -224,20 +227,19 @@ class TrafficForecasts:
                 return
         log.info("traffic models ready", timeframe=timeframe.value)
 
-    def train(self, model_type: str, timeframe: Timeframe) -> None:
-        """Fit on the recent days but the last, score on the last, register as champion."""
+    def train(
+        self, model_type: str, timeframe: Timeframe, *, requested_by: str = "serving"
+    ) -> None:
+        """Fit on the recent days but the last and score on the last, then register through
+        the registry's guard: it serves if it is the first or not worse than the champion,
+        scored on the same days."""
         spec = TIMEFRAMES[timeframe]
         task = task_name(model_type, timeframe)
         history, source = self.history(timeframe)
         recent = history.iloc[-spec.train_days * spec.season_length :]
         train = recent.iloc[: -spec.season_length]
-        try:
-            model = context_forecaster(
-                model_type,
-                freq=spec.freq,
-                season_length=spec.season_length,
-                n_estimators=N_ESTIMATORS,
-            ).fit(train)
+
+        def evaluate(model: ContextForecaster) -> dict[str, float]:
             points = rolling_origin(
                 model,
                 recent,
@@ -245,32 +247,58 @@ class TrafficForecasts:
                 step=spec.season_length // EVAL_WINDOWS,
                 n_windows=EVAL_WINDOWS,
             )
-        except ForecastingError:
-            RETRAINS.labels(task=task, status="failed").inc()
-            raise
-        metrics = score(points, train, spec.season_length)
-        version = self.store.register(
-            task,
-            model,
-            data=pd.DataFrame({"ds": train.index, "y": train.to_numpy()}),
-            params={
-                "model": model_type,
-                "timeframe": timeframe.value,
-                "freq": spec.freq,
-                "season_length": spec.season_length,
-                "n_estimators": N_ESTIMATORS,
-                "history_source": source,
-                "train_start": str(train.index[0]),
-                "train_end": str(train.index[-1]),
-                "backtest_horizon": EVAL_HORIZON,
-                "backtest_windows": EVAL_WINDOWS,
-            },
-            metrics=metrics,
-            tags={"domain": "traffic", "timeframe": timeframe.value},
-            promote=True,
+            return score(points, train, spec.season_length)
+
+        def fit() -> Challenger:
+            model = context_forecaster(
+                model_type,
+                freq=spec.freq,
+                season_length=spec.season_length,
+                n_estimators=N_ESTIMATORS,
+            ).fit(train)
+            metrics = evaluate(model)
+            try:
+                champion: dict[str, float | None] | None = dict(
+                    evaluate(self.store.champion(task).model)
+                )
+            except NotFoundError:
+                champion = None
+            return Challenger(
+                model=model,
+                data=pd.DataFrame({"ds": train.index, "y": train.to_numpy()}),
+                params={
+                    "model": model_type,
+                    "timeframe": timeframe.value,
+                    "freq": spec.freq,
+                    "season_length": spec.season_length,
+                    "n_estimators": N_ESTIMATORS,
+                    "history_source": source,
+                    "train_start": str(train.index[0]),
+                    "train_end": str(train.index[-1]),
+                    "backtest_horizon": EVAL_HORIZON,
+                    "backtest_windows": EVAL_WINDOWS,
+                },
+                metrics=metrics,
+                holdout=dict(metrics),
+                champion_holdout=champion,
+            )
+
+        with self.database.session() as session:
+            outcome = train_guarded(
+                self.store,
+                session,
+                task,
+                fit,
+                tags={"domain": "traffic", "timeframe": timeframe.value},
+                requested_by=requested_by,
+            )
+        log.info(
+            "traffic model trained",
+            task=task,
+            version=outcome.version.version,
+            promoted=outcome.promoted,
+            **outcome.version.metrics,
         )
-        RETRAINS.labels(task=task, status="promoted").inc()
-        log.info("traffic model trained", task=task, version=version.version, **metrics)
 
     def _context(
         self, posted: pd.Series, timeframe: Timeframe, length: int
