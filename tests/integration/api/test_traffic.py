@@ -111,6 +111,19 @@ def test_the_model_trains_once_and_is_reused(client: TestClient) -> None:
     assert before["traffic-5m-xgboost"] == 1
 
 
+def test_the_first_model_is_promoted_by_the_registry_guard(client: TestClient) -> None:
+    """Traffic models go through the same guarded path as every target: an audit entry."""
+    assert client.post("/forecast/predict", json=SEED_EXAMPLE).status_code == 200
+    history = client.get("/models/traffic-5m-xgboost/history").json()
+    first = history[-1]
+    assert (first["action"], first["version"], first["requested_by"]) == (
+        "promoted",
+        1,
+        "serving",
+    )
+    assert first["previous_version"] is None
+
+
 def test_posted_history_is_used_in_full(client: TestClient) -> None:
     points = day_of_points("2024-03-05T00:00:00", 3 * 288)
     body = client.post("/forecast/predict", json={**SEED_EXAMPLE, "data": points}).json()
