@@ -1,5 +1,6 @@
 """The shared dependencies, defined in ``opscast.dependencies``; kept importable here for
-code written against this module."""
+code written against this module. Domain code imports ``opscast.dependencies`` instead
+(a domain importing api/ breaks the layer contracts)."""
 
 from opscast.dependencies import (
     AuthenticationError,
@@ -8,6 +9,10 @@ from opscast.dependencies import (
     ScoringDep,
     SessionDep,
     SettingsDep,
+    get_database,
+    get_model_store,
+    get_session,
+    get_settings,
     require_api_key,
 )
 
@@ -18,5 +23,9 @@ __all__ = [
     "ScoringDep",
     "SessionDep",
     "SettingsDep",
+    "get_database",
+    "get_model_store",
+    "get_session",
+    "get_settings",
     "require_api_key",
 ]
