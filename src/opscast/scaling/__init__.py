@@ -5,6 +5,7 @@ Pure numerics on arrays: no HTTP, SQL or registry. The capacity domain serves th
 
 from opscast.scaling.comparison import (
     POLICIES,
+    STAGES,
     Comparison,
     PredictiveMode,
     compare,
@@ -25,6 +26,7 @@ from opscast.scaling.simulation import ScalingSettings, SettingError, Timeline
 
 __all__ = [
     "POLICIES",
+    "STAGES",
     "Comparison",
     "HPAConfig",
     "HorizontalAutoscaler",

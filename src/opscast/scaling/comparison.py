@@ -11,6 +11,7 @@ oracle's, the cheapest schedule that serves everything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -43,6 +44,7 @@ class PredictiveMode(StrEnum):
 
 
 POLICIES = ("reactive", "predictive", "oracle")
+STAGES = ("forecast", "reactive", "predictive", "oracle", "equal_sla", "episodes")
 
 
 def season_length(step_seconds: float) -> int:
@@ -117,26 +119,34 @@ def compare(
     is_event: npt.NDArray[np.bool_] | None = None,
     mode: PredictiveMode = PredictiveMode.forecast_and_scale,
     equal_sla: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Comparison:
+    """``progress`` hears the name of each stage as it starts (for a progress bar)."""
     if len(load) == 0:
         raise ValueError("the series is empty")
+    tell = progress or (lambda _stage: None)
+    tell("forecast")
     season = season_length(step_seconds)
     lead = min(
         lead_steps(settings.provisioning_delay, settings.forecast_buffer, step_seconds), season - 1
     )
     expected, upper = lead_window_forecast(load, season, lead, settings.forecast_level)
     recommended = predictive_replicas(expected / step_seconds, upper / step_seconds, settings)
+    tell("reactive")
     reactive = simulate_autoscaler(load, step_seconds, settings)
+    tell("predictive")
     predictive = (
         simulate_autoscaler(load, step_seconds, settings, recommended)
         if mode is PredictiveMode.forecast_and_scale
         else reactive
     )
+    tell("oracle")
     oracle = simulate_oracle(load, step_seconds, settings)
     timelines = {"reactive": reactive, "predictive": predictive, "oracle": oracle}
     price = settings.price_per_replica_hour
     outcomes = {name: summarize(timeline, load, price) for name, timeline in timelines.items()}
     matched = reactive_at_equal_sla(load, step_seconds, settings, outcomes) if equal_sla else None
+    tell("episodes")
     found = _episodes(load, season, is_burst, is_event)
     reports = [_report(episode, load, timelines) for episode in found]
     return Comparison(timelines, outcomes, recommended, upper, matched, reports)

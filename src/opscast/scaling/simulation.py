@@ -63,7 +63,11 @@ class ScalingSettings:
     def __post_init__(self) -> None:
         checks = (
             ("min_replicas", self.min_replicas >= 1, "must be at least 1"),
-            ("max_replicas", self.max_replicas >= self.min_replicas, "must be >= min_replicas"),
+            (
+                "min_replicas",
+                self.max_replicas >= self.min_replicas,
+                f"({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})",
+            ),
             ("capacity_per_replica", self.capacity_per_replica > 0, "must be positive"),
             ("target_utilization", 0 < self.target_utilization <= 1, "must be in (0, 1]"),
             ("price_per_replica_hour", self.price_per_replica_hour >= 0, "must be >= 0"),
