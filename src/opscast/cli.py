@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from opscast import __version__
+from opscast.cli_scale import app as scale_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -820,6 +821,7 @@ def incidents_forecast(
 
 anomaly_app = typer.Typer(help="Score metrics for anomalies.", no_args_is_help=True)
 app.add_typer(anomaly_app, name="anomaly")
+app.add_typer(scale_app, name="scale")
 
 
 @anomaly_app.command("score")

@@ -24,19 +24,20 @@ LEVEL_BOUNDS = (0.25, 4.0)
 
 
 def seasonal_profile(y: FloatArray, season_length: int) -> FloatArray:
-    """Mean of the same step in the previous seasons that exist (NaN for the first season)."""
+    """Median of the same step in the previous seasons that exist (NaN in the first season).
+
+    The median, not the mean: with three seasons, yesterday's burst is outvoted by the
+    two days without one instead of being planned for again today.
+    """
     n = len(y)
-    profile = np.full(n, np.nan)
-    sums = np.zeros(n)
-    counts = np.zeros(n)
+    donors = np.full((PROFILE_SEASONS, n), np.nan)
     for k in range(1, PROFILE_SEASONS + 1):
         lag = k * season_length
-        if lag >= n:
-            break
-        sums[lag:] += y[:-lag]
-        counts[lag:] += 1
-    known = counts > 0
-    profile[known] = sums[known] / counts[known]
+        if lag < n:
+            donors[k - 1, lag:] = y[:-lag]
+    profile = np.full(n, np.nan)
+    known = np.isfinite(donors).any(axis=0)
+    profile[known] = np.nanmedian(donors[:, known], axis=0)
     return profile
 
 
