@@ -149,7 +149,7 @@ def load_series(points: list[LoadPoint], timeframe: ScalingTimeframe) -> LoadSer
     for name in FLAG_COLUMNS:
         column = frame[name]
         given = column.notna().any()
-        flags[name] = column.fillna(False).astype(bool).to_numpy() if given else None
+        flags[name] = column.eq(True).to_numpy(dtype=bool) if given else None
     return LoadSeries(grid, load, flags["is_burst"], flags["is_event"], filled)
 
 
@@ -428,8 +428,8 @@ class CapacityPlanner:
 
         if body.timeframe not in MODEL_TIMEFRAMES:
             raise InvalidInputError(
-                f"the traffic models forecast 1m, 5m and 15m steps; for {body.timeframe.value} "
-                "post a forecast instead of data",
+                f"timeframe {body.timeframe.value}: the traffic models forecast 1m, 5m and "
+                "15m steps; post a forecast instead of data",
                 field="timeframe",
             )
         timeframe = Timeframe(body.timeframe.value)

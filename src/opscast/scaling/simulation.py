@@ -180,7 +180,9 @@ def simulate_autoscaler(
     step when ``forecast_replicas`` is given."""
     if step_seconds < settings.sync_period or step_seconds % settings.sync_period:
         raise SettingError(
-            "sync_period", "the step of the series must be a whole number of sync periods"
+            "sync_period",
+            f"sync_period ({settings.sync_period:g} s) must divide the step of the series "
+            f"({step_seconds:g} s); the HPA's default is 15",
         )
     n = len(load)
     syncs_per_step = int(step_seconds // settings.sync_period)
