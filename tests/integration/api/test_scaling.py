@@ -62,7 +62,8 @@ def test_simulate_compares_the_three_policies_on_the_seed_csv(client: TestClient
         assert outcome["cost"] == pytest.approx(outcome["replica_hours"] * 0.10, rel=1e-3)
         replicas = body["timeline"]["replicas"][name]
         assert len(replicas) == len(points)
-        assert 1 <= min(replicas) and max(replicas) <= 40
+        assert min(replicas) >= 1
+        assert max(replicas) <= 40
         assert oracle["sla_violation_minutes"] <= outcome["sla_violation_minutes"]
     assert oracle["unserved"] == 0
     savings = body["savings"]
