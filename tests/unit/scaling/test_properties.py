@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +98,22 @@ def test_oracle_matches_exhaustive_search(need: list[int], delay: float, initial
         for level in range(1, max(need) + 1)
     )
     assert abs(paid.sum() - expected) < 1e-6
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(st.floats(0, 5e5, allow_nan=False), min_size=2, max_size=3),
+    st.lists(st.integers(0, 60), min_size=3, max_size=3),
+)
+def test_skipping_repeated_syncs_changes_no_result(days: list[float], floor: list[int]) -> None:
+    """A day-long step replayed with skips gives what 1440 minute-long steps give."""
+    config = ScalingSettings(capacity_per_replica=3.0, max_replicas=80)
+    daily = np.array(days)
+    minutes = np.repeat(daily / 1440, 1440)
+    proposals = np.array(floor[: len(days)], dtype=np.int64)
+    coarse = simulate_autoscaler(daily, 86400.0, config, proposals)
+    fine = simulate_autoscaler(minutes, 60.0, config, np.repeat(proposals, 1440))
+    assert coarse.replica_seconds.sum() == pytest.approx(fine.replica_seconds.sum())
+    assert coarse.unserved.sum() == pytest.approx(fine.unserved.sum(), abs=1e-6)
+    assert coarse.violation_seconds.sum() == pytest.approx(fine.violation_seconds.sum())
+    assert list(coarse.replicas) == list(fine.replicas[1439::1440])
