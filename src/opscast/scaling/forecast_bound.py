@@ -70,7 +70,7 @@ def lead_window_forecast(
     ratio = np.clip((observed + 1.0) / (expected + 1.0), *LEVEL_BOUNDS)
     ratio = np.where(np.isfinite(ratio), ratio, 1.0)
     # the one-step forecast of step t, made at t-1 (naive where no season is known yet)
-    previous = np.concatenate([[y[0]], y[:-1]])
+    previous = np.concatenate([[0.0], y[:-1]])  # nothing is known before the first step
     ratio_before = np.concatenate([[1.0], ratio[:-1]])
     one_step = np.where(np.isfinite(profile), profile * ratio_before, previous)
     # errors on the square-root scale, where count noise has about the same spread at
