@@ -68,8 +68,11 @@ CSV_TIME_COLUMNS = ("timestamp", "ds")
 CSV_VALUE_COLUMNS = ("requests_count", "y", "requests")
 FLAG_COLUMNS = ("is_burst", "is_event")
 # timeframes opscast's traffic models forecast; other steps need a posted forecast
-MODEL_TIMEFRAMES = {ScalingTimeframe.one_minute, ScalingTimeframe.five_minutes}
-MODEL_TIMEFRAMES.add(ScalingTimeframe.fifteen_minutes)
+MODEL_TIMEFRAMES = frozenset(
+    {ScalingTimeframe.one_minute, ScalingTimeframe.five_minutes, ScalingTimeframe.fifteen_minutes}
+)
+# the settings a simulation echoes back
+SETTING_FIELDS = set(PolicySettings.model_fields)
 
 
 def _rules(model: ScalingRulesModel | None, default: ScalingRules) -> ScalingRules:
@@ -206,7 +209,7 @@ def _response(body: SimulateRequest, series: LoadSeries, result: Comparison) -> 
         points=len(series.ds),
         filled_points=series.filled,
         mode=body.mode,
-        settings=PolicySettings.model_validate(body.model_dump(include=_SETTING_FIELDS)),
+        settings=PolicySettings.model_validate(body.model_dump(include=SETTING_FIELDS)),
         policies={name: _outcome(outcome) for name, outcome in outcomes.items()},
         reactive_at_equal_sla=(
             EqualSLAOutcome(
@@ -256,9 +259,6 @@ def _response(body: SimulateRequest, series: LoadSeries, result: Comparison) -> 
             },
         ),
     )
-
-
-_SETTING_FIELDS = set(PolicySettings.model_fields)
 
 
 def parse_scaling_csv(content: bytes) -> list[LoadPoint]:
