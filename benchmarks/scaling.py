@@ -102,7 +102,11 @@ def timed(run: Callable[[], Comparison]) -> tuple[Comparison, float, float]:
 
 
 def fmt(value: float | None, pattern: str) -> str:
-    return "n/a" if value is None else format(value, pattern)
+    if value is None:
+        return "n/a"
+    if pattern.endswith("%"):
+        value = round(value, 2) + 0.0  # no "-0%" for a hair below zero
+    return format(value, pattern)
 
 
 def main() -> None:
