@@ -61,6 +61,12 @@ TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "pri
 SERVERS = Gauge(
     "opscast_servers", "Servers per lifecycle state.", ["state"], multiprocess_mode="mostrecent"
 )
+RECOMMENDED_REPLICAS = Gauge(
+    "opscast_scaling_recommended_replicas",
+    "Replicas last recommended for a service (the larger of reactive and predictive).",
+    ["service"],
+    multiprocess_mode="mostrecent",
+)
 INGESTED_POINTS = Counter("opscast_ingested_points", "Time-series points stored.")
 JOBS = Counter("opscast_jobs", "Background jobs finished, by kind and outcome.", ["kind", "status"])
 JOB_DURATION = Histogram(

@@ -19,6 +19,7 @@ from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
 from opscast.api.system import router as system_router
+from opscast.capacity.router import router as scaling_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.dependencies import build_services, require_api_key
@@ -57,6 +58,7 @@ ROUTERS = (
     drift_router,
     incidents_router,
     traffic_router,
+    scaling_router,
     streaming_router,
     predictions_router,
     web_router,

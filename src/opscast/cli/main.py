@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from opscast import __version__
-from opscast.cli import anomaly, drift, forecasting, incidents, jobs, system, tickets
+from opscast.cli import anomaly, drift, forecasting, incidents, jobs, scaling, system, tickets
 
 app = typer.Typer(
     name="opscast",
@@ -55,6 +55,7 @@ app.command("drift")(drift.drift_command)
 app.add_typer(tickets.app, name="tickets")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(anomaly.app, name="anomaly")
+app.add_typer(scaling.app, name="scale")
 
 
 def main() -> None:
