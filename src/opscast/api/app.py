@@ -15,6 +15,8 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
+from opscast.alerting.router import router as alerting_router
+from opscast.alerting.runtime import AlertingRuntime
 from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
 from opscast.api.docs_pages import install_docs_pages
@@ -64,6 +66,7 @@ ROUTERS = (
     traffic_router,
     streaming_router,
     predictions_router,
+    alerting_router,
     web_router,
 )
 
@@ -76,7 +79,7 @@ one of the keys in the `X-API-Key` header (or `Authorization: Bearer <key>`).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     tracing = None
@@ -95,7 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.model_store = ModelStore.from_settings(settings)
         jobs = app.state.jobs = job_runner(settings, database, app.state.model_store)
         stream = app.state.stream = StreamPipeline(settings, database, store=app.state.model_store)
+        alerting = app.state.alerting = AlertingRuntime(settings, database, app.state.model_store)
+        alerting.attach(stream)
         await stream.start()
+        await alerting.start()
         if settings.run_jobs:
             jobs.start()
         shadow = ShadowScorer(database, app.state.model_store) if settings.shadow else None
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             training.stop()
             if shadow:
                 shadow.stop()
+            await alerting.stop()
             await stream.stop()
             database.dispose()
             if tracing:
