@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from opscast.alerting import service
 from opscast.alerting.channels import configured_channels
 from opscast.alerting.delivery import Policy, deliver_due, resend_due, retry_after_restart
-from opscast.alerting.observations import from_predictions
+from opscast.alerting.observations import Observation, from_predictions
 from opscast.alerting.rules import load_rules
 from opscast.alerting.sources import read_sources, start_cursors
 from opscast.config import Settings
@@ -87,14 +90,21 @@ class AlertingRuntime:
         self._kick.set()
 
     def judge_predictions(self, message: dict[str, Any]) -> int:
-        observations = from_predictions(message)
+        return self.judge(lambda _session: from_predictions(message))
+
+    def judge(self, observe: Callable[[Session], list[Observation]]) -> int:
+        """Evaluate in one unit of work, then open the tickets it calls for in another."""
+        dispatch = self.dispatch
         with self.database.session() as session:
-            return len(service.evaluate(session, observations, self.dispatch))
+            outcome = service.evaluate(session, observe(session), dispatch)
+        if outcome.want_ticket:
+            with self.database.session() as session:
+                service.open_tickets(session, outcome.want_ticket, dispatch)
+        return len(outcome.notified)
 
     def tick(self) -> tuple[int, int]:
         """Judge the polled sources, queue Alertmanager re-sends, send what is due."""
-        with self.database.session() as session:
-            service.evaluate(session, read_sources(session), self.dispatch)
+        self.judge(read_sources)
         resend_due(self.database, self.channels, self.policy, self.settings.alert_base_url)
         return deliver_due(self.database, self.channels, self.policy)
 

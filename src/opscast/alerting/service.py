@@ -150,20 +150,31 @@ def silenced(silences: Sequence[Silence], labels: Mapping[str, str]) -> bool:
     return any(matches(silence.matchers, labels) for silence in silences)
 
 
-def evaluate(
-    session: Session, observations: Sequence[Observation], dispatch: Dispatch
-) -> list[tuple[Alert, Event]]:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an evaluation queued, and the firing critical alerts that want a ticket.
+
+    Tickets are opened after the evaluation's unit of work commits (``open_tickets``):
+    the first ticket may train the ticket classifier, which must not happen while
+    this unit of work holds the database's write lock.
+    """
+
+    notified: list[tuple[Alert, Event]]
+    want_ticket: list[int]
+
+
+def evaluate(session: Session, observations: Sequence[Observation], dispatch: Dispatch) -> Outcome:
     """Apply each observation to every enabled rule of its kind that matches its labels.
 
-    Returns the notifications queued (alert, event). Observations are applied in time
-    order, so a batch holding several estimates of one series steps its alert in turn.
+    Observations are applied in time order, so a batch holding several estimates of
+    one series steps its alert in turn.
     """
     if not observations:
-        return []
+        return Outcome([], [])
     repository = AlertRepository(session)
     rules = repository.enabled_rules(sorted({obs.kind for obs in observations}))
     if not rules:
-        return []
+        return Outcome([], [])
     wall = utc_now()
     silences = repository.active_silences(wall)
     candidates: list[tuple[Observation, AlertRule, dict[str, str]]] = []
@@ -174,14 +185,24 @@ def evaluate(
                 candidates.append((obs, rule, labels))
     alerts = repository.open_alerts([fingerprint(labels) for _, _, labels in candidates])
     queued: list[tuple[Alert, AlertRule, Event]] = []
+    want_ticket: set[int] = set()
     for obs, rule, labels in candidates:
         changed = _step_alert(session, alerts, obs, rule, labels, silences, dispatch)
         if changed is not None:
             queued.append((changed[0], rule, changed[1]))
+        alert = alerts.get(fingerprint(labels))
+        if (
+            alert is not None
+            and rule.open_ticket
+            and alert.state == "firing"
+            and alert.severity == "critical"
+            and alert.ticket_id is None
+        ):
+            want_ticket.add(alert.id)
     session.flush()
     enqueue_grouped(session, queued, dispatch, wall)
     refresh_firing_gauge(session)
-    return [(alert, event) for alert, _, event in queued]
+    return Outcome([(alert, event) for alert, _, event in queued], sorted(want_ticket))
 
 
 def _step_alert(
@@ -219,8 +240,6 @@ def _step_alert(
     alert.silenced = silenced(silences, {**alert.labels, "severity": alert.severity})
     if after.state == "resolved":
         alerts.pop(identity, None)
-    if alert.state == "firing" and alert.severity == "critical" and rule.open_ticket:
-        open_ticket(session, alert, dispatch)
     if event is Event.resolved:
         close_ticket(session, alert, dispatch, "the condition cleared")
     return None if event is None else (alert, event)
@@ -343,6 +362,22 @@ def refresh_firing_gauge(session: Session) -> None:
 
 
 # -- tickets ----------------------------------------------------------------------------
+
+
+def open_tickets(session: Session, alert_ids: Sequence[int], dispatch: Dispatch) -> list[int]:
+    """Open (or reuse) the ticket of each alert still firing; the ticket ids."""
+    if dispatch.scoring is None or not alert_ids:
+        return []
+    dispatch.scoring.serving(session)  # the classifier, trained now if there is none
+    opened = []
+    for alert_id in alert_ids:
+        alert = AlertRepository(session).alert(alert_id)
+        if alert is not None and alert.state == "firing":
+            open_ticket(session, alert, dispatch)
+            if alert.ticket_id is not None:
+                opened.append(alert.ticket_id)
+    session.flush()
+    return opened
 
 
 def open_ticket(session: Session, alert: Alert, dispatch: Dispatch) -> None:

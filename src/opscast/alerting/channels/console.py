@@ -33,4 +33,6 @@ class ConsoleChannel:
         ]
 
     def send(self, payload: dict[str, Any]) -> None:
-        log.warning("alert", **payload)
+        log.warning(
+            "alert", status=payload["event"], title=payload["title"], alerts=payload["alerts"]
+        )
