@@ -116,7 +116,9 @@ def score(
     tally.alerts += len(starts)
 
 
-def evaluate(seeds: int, hosts: int, days: int, stride: int) -> tuple[list[Tally], int]:
+def evaluate(
+    seeds: int, hosts: int, days: int, stride: int, share: float
+) -> tuple[list[Tally], int]:
     timing, horizon = rule_timing("capacity-exhaustion")
     tallies = [
         Tally("undamped (before)"),
@@ -125,7 +127,7 @@ def evaluate(seeds: int, hosts: int, days: int, stride: int) -> tuple[list[Tally
     ]
     failures_in_window = 0
     for seed in range(seeds):
-        fleet = simulate_fleet(hosts=hosts, days=days, seed=seed)
+        fleet = simulate_fleet(hosts=hosts, days=days, seed=seed, failure_share=share)
         pools = fleet.hosts.set_index("host")["pool_size"]
         end = fleet.metrics["ds"].max()
         failures_in_window += int((fleet.failures["failure_at"] <= end).sum())
@@ -196,10 +198,16 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--stride", type=int, default=10, help="minutes between estimates")
+    parser.add_argument(
+        "--failure-share",
+        type=float,
+        default=0.4,
+        help="share of hosts with a precursor (0: healthy)",
+    )
     parser.add_argument("--anomaly", action="store_true", help="also the anomaly rule's volume")
     args = parser.parse_args()
     host_days = args.seeds * args.hosts * args.days
-    tallies, failures = evaluate(args.seeds, args.hosts, args.days, args.stride)
+    tallies, failures = evaluate(args.seeds, args.hosts, args.days, args.stride, args.failure_share)
     print(f"{host_days} host-days, {failures} failures inside the window\n")
     print(
         "| warning | false warnings / host-day | failures caught | median lead | alerts | "
@@ -214,12 +222,11 @@ def main() -> None:
             f"| {tally.seconds:.1f} | {tally.cpu:.1f} |"
         )
     before, after, peer = tallies
-    print(
-        f"\nfalse warnings, after / before: {after.false / max(before.false, 1):.3f}; "
-        f"after / peer: {after.false / max(peer.false, 1):.3f}; "
-        f"median lead after / peer: "
-        f"{np.median(after.leads) / max(np.median(peer.leads), 1e-9):.1f}"
-    )
+    ratio = f"{after.false / before.false:.3f}" if before.false else "-"
+    print(f"\nfalse warnings, after / before: {ratio}", end="")
+    if after.leads and peer.leads:
+        print(f"; median lead, after / peer: {np.median(after.leads) / np.median(peer.leads):.1f}")
+    print()
     if args.anomaly:
         alerts, sent = anomaly_volume(args.seeds, args.hosts, args.days)
         print(
