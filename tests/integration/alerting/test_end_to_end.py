@@ -215,3 +215,23 @@ def test_a_delivery_to_a_receiver_that_is_down_is_retried_until_it_is_back(
         if r["channel"] == "webhook"
     ]
     assert hook["attempts"] == 4
+
+
+def test_a_receiver_back_within_the_retries_gets_the_delivery_without_a_restart(
+    client_factory: ClientFactory, webhook: WebhookReceiver, smtp: SmtpReceiver
+) -> None:
+    client = alerting_client(client_factory, webhook, smtp)
+    send(client, 0, 280)
+    alert = firing_alert(client)
+
+    def hook() -> dict[str, Any]:
+        rows = client.get(f"/alerts/{alert['id']}").json()["deliveries"]
+        [row] = [row for row in rows if row["channel"] == "webhook"]
+        return row  # type: ignore[no-any-return]
+
+    wait_until(lambda: hook()["attempts"] >= 2, "two failed attempts")
+    assert hook()["status"] == "pending"
+    webhook.start()
+    wait_until(lambda: hook()["status"] == "delivered", "the delivery once the receiver is back")
+    assert len(webhook.bodies) == 1
+    assert hook()["attempts"] >= 3
