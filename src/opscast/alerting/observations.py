@@ -9,7 +9,8 @@ time-to-failure estimate that is not confident), which counts as not active.
 
 Sources: the stream's ``anomaly_predictions`` messages (anomaly scores of new points
 and time-to-failure estimates, with the series whose estimate cleared), stored drift
-reports, and finished retraining jobs.
+reports, finished retraining jobs, and the settled shadow scores of champion and
+challenger (the serving model's live error against the challenger's).
 """
 
 from __future__ import annotations
@@ -171,3 +172,32 @@ def from_retrain_job(
             )
         )
     return found
+
+
+def from_shadow_errors(
+    task: str, errors: list[tuple[str, float]], at: datetime
+) -> Observation | None:
+    """The serving model's live MAE as a multiple of the challenger's, on the same periods.
+
+    None until both have settled scores; a challenger with no error counts as a tiny one.
+    """
+    by_alias: dict[str, list[float]] = {}
+    for alias, error in errors:
+        by_alias.setdefault(alias, []).append(error)
+    champion, challenger = by_alias.get("champion"), by_alias.get("challenger")
+    if not champion or not challenger:
+        return None
+    served, other = float(np.mean(champion)), float(np.mean(challenger))
+    ratio = served / max(other, 1e-9)
+    return Observation(
+        kind="model_error",
+        labels={"task": task},
+        at=at,
+        value=ratio,
+        summary=(
+            f"{task}: the serving model's live MAE {served:.3g} is {ratio:.2f}x the "
+            f"challenger's ({other:.3g}) over {len(champion)} settled periods"
+        ),
+        evidence={"ratio": ratio, "mae": served},
+        details={"champion_mae": served, "challenger_mae": other, "periods": len(champion)},
+    )

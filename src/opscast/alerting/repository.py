@@ -23,6 +23,7 @@ from opscast.alerting.tables import (
 from opscast.anomaly.tables import Anomaly
 from opscast.drift.tables import DriftReport
 from opscast.jobs.tables import Job
+from opscast.registry.tables import ShadowScore
 from opscast.tickets.tables import Ticket
 
 OPEN_STATES = ("pending", "firing")
@@ -211,6 +212,9 @@ class AlertRepository:
             "retrain": self.session.scalar(select(func.max(Job.id))) or 0,
         }
 
+    def newest_settled(self) -> datetime | None:
+        return self.session.scalar(select(func.max(ShadowScore.settled_at)))
+
     def drift_reports_after(self, last_id: int, limit: int) -> list[DriftReport]:
         return list(
             self.session.scalars(
@@ -220,6 +224,26 @@ class AlertRepository:
                 .limit(limit)
             )
         )
+
+    def shadow_tasks_settled_after(self, after: datetime) -> tuple[list[str], datetime | None]:
+        """Tasks with shadow scores settled after ``after``, and the newest settle time."""
+        newest = self.session.scalar(
+            select(func.max(ShadowScore.settled_at)).where(ShadowScore.settled_at > after)
+        )
+        tasks = self.session.scalars(
+            select(ShadowScore.task).where(ShadowScore.settled_at > after).distinct()
+        )
+        return sorted(tasks), newest
+
+    def shadow_errors(self, task: str, limit: int) -> list[tuple[str, float]]:
+        """(alias, absolute error) of the newest settled shadow scores of ``task``."""
+        rows = self.session.execute(
+            select(ShadowScore.alias, ShadowScore.abs_error)
+            .where(ShadowScore.task == task, ShadowScore.abs_error.is_not(None))
+            .order_by(ShadowScore.period_start.desc(), ShadowScore.id.desc())
+            .limit(limit)
+        )
+        return [(str(alias), float(error)) for alias, error in rows if error is not None]
 
     def finished_jobs_after(self, kind: str, last_id: int, limit: int) -> list[Job]:
         """Finished jobs of ``kind`` with an id above ``last_id``, up to the first unfinished

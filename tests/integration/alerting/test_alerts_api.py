@@ -339,3 +339,39 @@ def test_writes_need_a_key_once_keys_are_set(client_factory: ClientFactory) -> N
         client.post("/alerts/rules", json=RULE, headers={"X-API-Key": "k" * 32}).status_code == 201
     )
     assert client.get("/alerts").status_code == 200
+
+
+def test_a_serving_model_worse_than_its_challenger_in_shadow_alerts(client: TestClient) -> None:
+    from opscast.registry.tables import ShadowScore
+
+    now = utc_now()
+
+    def settle(errors: dict[str, float], day: int) -> None:
+        with database(client).session() as session:
+            for alias, error in errors.items():
+                session.add(
+                    ShadowScore(
+                        task="incidents/network/daily",
+                        alias=alias,
+                        version=1 if alias == "champion" else 2,
+                        unique_id="network",
+                        period_start=T0 + timedelta(days=day),
+                        period_end=T0 + timedelta(days=day + 1),
+                        predicted=10.0,
+                        actual=10.0 + error,
+                        abs_error=error,
+                        predicted_at=now,
+                        settled_at=now + timedelta(seconds=day + 1),
+                    )
+                )
+
+    settle({"champion": 6.0, "challenger": 2.0}, 0)
+    client.app.state.alerting.tick()  # type: ignore[attr-defined]
+    [alert] = client.get("/alerts", params={"rule": "serving-model-worse"}).json()
+    assert alert["state"] == "firing"
+    assert alert["value"] == 3.0
+    assert alert["labels"]["task"] == "incidents/network/daily"
+    for day in range(1, 6):  # the champion catches up: the gap closes and the alert resolves
+        settle({"champion": 1.0, "challenger": 2.0}, day)
+    client.app.state.alerting.tick()  # type: ignore[attr-defined]
+    assert client.get(f"/alerts/{alert['id']}").json()["state"] == "resolved"
