@@ -69,6 +69,27 @@ class Settings(BaseSettings):
     stream_detector: str = "robust"
     collect_max_items: int = Field(default=50_000, gt=0)
     alert_ttf_hours: float = Field(default=24.0, gt=0)
+    # alerting: rules (an extra YAML file beside the shipped defaults) and delivery channels;
+    # a channel whose settings are unset is off, so nothing is needed to run
+    alert_rules_file: Path | None = None
+    alert_base_url: str = ""
+    alert_console: bool = True
+    alert_webhook_url: str | None = None
+    alert_slack_webhook_url: SecretStr | None = None
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = Field(default=25, ge=1, le=65535)
+    alert_smtp_username: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_smtp_starttls: bool = False
+    alert_email_from: str = "opscast@localhost"
+    alert_email_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    alert_pagerduty_routing_key: SecretStr | None = None
+    alert_pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    alert_alertmanager_url: str | None = None
+    alert_delivery_poll_seconds: float = Field(default=5.0, gt=0)
+    alert_delivery_backoff_seconds: float = Field(default=5.0, gt=0)
+    alert_delivery_max_attempts: int = Field(default=8, ge=1)
+    alert_resend_seconds: float = Field(default=60.0, gt=0)
 
     run_jobs: bool = True
     job_poll_seconds: float = Field(default=1.0, gt=0)
@@ -84,6 +105,13 @@ class Settings(BaseSettings):
         """Keys come as one comma-separated variable, the form operators paste into .env."""
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [address.strip() for address in value.split(",") if address.strip()]
         return value
 
     @field_validator("log_level")

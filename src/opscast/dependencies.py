@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from opscast.alerting.runtime import AlertingRuntime
 from opscast.config import Settings
 from opscast.db import Database
 from opscast.incidents.background import BackgroundTraining
@@ -58,6 +59,7 @@ class Services:
     shadow: ShadowScorer | None
     training: BackgroundTraining | None
     traffic: TrafficForecasts
+    alerting: AlertingRuntime | None
 
 
 def build_services(settings: Settings, database: Database, *, serving: bool = False) -> Services:
@@ -74,6 +76,9 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
     training = (
         BackgroundTraining(database, forecaster) if serving and settings.train_on_start else None
     )
+    alerting = AlertingRuntime(settings, database, store) if stream is not None else None
+    if alerting is not None and stream is not None:
+        alerting.attach(stream)
     return Services(
         settings=settings,
         database=database,
@@ -85,6 +90,7 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
         shadow=shadow,
         training=training,
         traffic=TrafficForecasts(settings, store, database),
+        alerting=alerting,
     )
 
 

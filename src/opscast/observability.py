@@ -56,7 +56,21 @@ MODEL_TRAINED = Gauge(
     multiprocess_mode="mostrecent",
 )
 ANOMALIES = Counter("opscast_anomalies", "Points flagged as anomalous.")
-ALERTS = Counter("opscast_alerts", "Alerts sent.", ["severity", "channel"])
+ALERTS = Counter(
+    "opscast_alerts", "Alert notifications delivered.", ["rule", "severity", "channel"]
+)
+ALERT_DELIVERIES_FAILED = Counter(
+    "opscast_alert_deliveries_failed", "Alert delivery attempts that failed.", ["channel"]
+)
+ALERTS_FIRING = Gauge(
+    "opscast_alerts_firing", "Alerts firing now.", ["severity"], multiprocess_mode="mostrecent"
+)
+RULE_PRECISION = Gauge(
+    "opscast_alert_rule_precision",
+    "Share of an alert rule's alerts that engineers confirmed (confirmed / judged).",
+    ["rule"],
+    multiprocess_mode="mostrecent",
+)
 TICKETS = Counter("opscast_tickets", "Tickets created.", ["classification", "priority"])
 SERVERS = Gauge(
     "opscast_servers", "Servers per lifecycle state.", ["state"], multiprocess_mode="mostrecent"

@@ -14,6 +14,7 @@ TABLE_MODULES = (
     "opscast.drift_checks.tables",
     "opscast.streaming.tables",
     "opscast.streaming.anomaly_tables",
+    "opscast.alerting.tables",
 )
 
 

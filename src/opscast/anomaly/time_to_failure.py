@@ -9,6 +9,13 @@ trend at all. Everything is vectorized over series (``times_to_failure``), so a 
 capacity metrics are estimated in one call. The sentence and the recommended
 action come from a playbook kept as data (``playbook.toml``) so operators can edit it
 without touching code.
+
+A forecast is not yet a warning. A host's morning ramp also heads for 100 % for a
+while, and a decelerating ramp bends away before the limit; both gave about 1.8 false
+warnings per host-day on healthy simulated fleets. ``confident`` keeps only estimates
+whose current rate heads for the limit, whose parabola reaches it (a closed interval)
+and whose interval is narrow (latest at most ``CONFIDENT_SPREAD`` times earliest);
+persistence over consecutive estimates is the alert rule's ``for`` duration.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ from opscast.anomaly.features import FloatArray, as_values
 
 # Beyond a year a crossing is no warning (and would overflow a pandas Timedelta).
 HORIZON_CAP_HOURS = 365 * 24.0
+# The widest interval still worth a warning: latest at most this many times earliest
+# (plus a quarter hour, so a failure minutes away is not refused for rounding).
+CONFIDENT_SPREAD = 2.0
+CONFIDENT_SLACK_HOURS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +180,9 @@ def times_to_failure(
         latest = np.maximum(np.maximum(straight, bending), slowest)
         eta = np.where(np.isfinite(latest), np.sqrt(straight * bending), earliest)
     reached = headroom <= 0
-    found = reached | ((low > 0) & (earliest <= HORIZON_CAP_HOURS))
+    # the straight-line trend rises and so does today's rate: a parabola past its top
+    # (rate_per_hour < 0) is heading away from the limit, whatever its older points say
+    found = reached | ((low > 0) & (slope > 0) & (earliest <= HORIZON_CAP_HOURS))
     return Crossings(
         found=found,
         level=level,
@@ -178,6 +191,23 @@ def times_to_failure(
         earliest=np.where(reached, 0.0, earliest),
         latest=np.where(reached, 0.0, np.where(latest > HORIZON_CAP_HOURS, np.inf, latest)),
     )
+
+
+def confident(
+    earliest: npt.ArrayLike, latest: npt.ArrayLike, rate_per_hour: npt.ArrayLike
+) -> npt.NDArray[np.bool_]:
+    """Which estimates are precise enough to warn on (hours; ``latest`` inf when open).
+
+    On the simulated fleets this alone takes false warnings from 1.83 to 0.02 per
+    host-day and still warns of every seeded failure (``benchmarks/alert_fleet.py``).
+    """
+    early = np.asarray(earliest, dtype=np.float64)
+    late = np.asarray(latest, dtype=np.float64)
+    rate = np.asarray(rate_per_hour, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        narrow = late <= CONFIDENT_SPREAD * early + CONFIDENT_SLACK_HOURS
+    at_limit = late == 0
+    return np.asarray(at_limit | ((rate > 0) & np.isfinite(late) & narrow), dtype=np.bool_)
 
 
 def time_to_failure(

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from opscast import __version__
+from opscast.alerting.router import router as alerting_router
 from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
@@ -61,6 +62,7 @@ ROUTERS = (
     scaling_router,
     streaming_router,
     predictions_router,
+    alerting_router,
     web_router,
 )
 
@@ -73,7 +75,7 @@ one of the keys in the `X-API-Key` header (or `Authorization: Bearer <key>`).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     tracing = None
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream = services.stream
         assert stream is not None  # serving=True always builds it
         await stream.start()
+        if services.alerting is not None:
+            await services.alerting.start()
         if settings.run_jobs:
             services.jobs.start()
         if services.training is not None:
@@ -108,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 services.training.stop()
             if services.shadow:
                 services.shadow.stop()
+            if services.alerting is not None:
+                await services.alerting.stop()
             await stream.stop()
             database.dispose()
             if tracing:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class AnomalyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: int = Field(description="For POST /anomalies/{id}/feedback.")
     host: str
     metric: str
     ds: datetime = Field(description="Time of the flagged point (UTC).")

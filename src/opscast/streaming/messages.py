@@ -51,6 +51,8 @@ class AnomalyPredictions(BaseModel):
     threshold: float
     predictions: list[Prediction]
     time_to_failure: list[dict[str, Any]]
+    # series estimated in this batch with no failure in sight: their warnings clear
+    time_to_failure_cleared: list[dict[str, str]] = Field(default_factory=list)
 
 
 class AnomalyAlert(BaseModel):

@@ -342,6 +342,8 @@ class StreamPipeline:
             time_to_failure=[
                 estimate.message() for estimate in scored.failures.values() if estimate is not None
             ],
+            # series estimated in this batch with no failure in sight: their warnings clear
+            time_to_failure_cleared=cleared_failures(scored),
         )
 
     def _alerts(self, scored: Scored) -> Iterator[AnomalyAlert | FailureAlert]:
@@ -366,6 +368,18 @@ class StreamPipeline:
         for estimate in scored.failures.values():
             if estimate is not None and estimate.eta_hours <= self.settings.alert_ttf_hours:
                 yield FailureAlert(**estimate.message(), message=estimate.sentence)
+
+
+def cleared_failures(scored: Scored) -> list[dict[str, str]]:
+    cleared = [key for key, estimate in scored.failures.items() if estimate is None]
+    if not cleared:
+        return []
+    newest = scored.points.groupby(["host", "metric"])["ds"].max()
+    return [
+        {"host": host, "metric": metric, "as_of": pd.Timestamp(newest[(host, metric)]).isoformat()}
+        for host, metric in cleared
+        if (host, metric) in newest.index
+    ]
 
 
 def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:

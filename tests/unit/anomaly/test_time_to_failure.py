@@ -7,7 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opscast.anomaly.time_to_failure import (
+    CONFIDENT_SLACK_HOURS,
+    CONFIDENT_SPREAD,
     HORIZON_CAP_HOURS,
+    confident,
     humanize,
     load_playbook,
     slope_bounds,
@@ -177,3 +180,47 @@ def test_many_series_at_once_give_each_series_own_forecast() -> None:
     assert many[2] is None
     assert many[3] is not None
     assert many[3].eta == pd.Timedelta(0)
+
+
+def test_a_trend_past_its_top_is_no_forecast() -> None:
+    """A rise that has turned (today's rate negative) used to read 'full in about 71 d'."""
+    ds = pd.date_range("2024-01-01", periods=120, freq="min")
+    t = np.arange(120) / 119.0
+    values = 50.0 + 20.0 * np.sin(t * np.pi * 0.75)  # rose, peaked, now falling
+    crossings = times_to_failure(
+        ((ds - ds[-1]) / pd.Timedelta(hours=1)).to_numpy()[None, :],
+        values[None, :],
+        np.array([100.0]),
+    )
+    assert crossings.rate_per_hour[0] < 0
+    assert time_to_failure(ds, values, 100.0) is None
+
+
+def test_only_a_leak_heading_for_the_limit_is_confident() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="min")
+    hours = ((ds - ds[-1]) / pd.Timedelta(hours=1)).to_numpy()
+    t = np.arange(120) / 119.0
+    rng = np.random.default_rng(3)
+    leak = 40.0 + 30.0 * t**1.3 + rng.normal(0, 0.3, 120)
+    ramp = 40.0 + 30.0 * np.sqrt(t) + rng.normal(0, 0.3, 120)  # a morning ramp levelling off
+    crossings = times_to_failure(
+        np.vstack((hours, hours)), np.vstack((leak, ramp)), np.array([100.0, 100.0])
+    )
+    sure = confident(crossings.earliest, crossings.latest, crossings.rate_per_hour)
+    assert crossings.found.all()
+    assert sure.tolist() == [True, False]
+
+
+@given(
+    st.lists(st.floats(0.0, 1e4), min_size=1, max_size=20),
+    st.lists(st.floats(0.0, 1e4) | st.just(float("inf")), min_size=1, max_size=20),
+    st.lists(st.floats(-10.0, 10.0), min_size=1, max_size=20),
+)
+def test_a_confident_interval_is_closed_and_narrow(
+    earliest: list[float], latest: list[float], rates: list[float]
+) -> None:
+    n = min(len(earliest), len(latest), len(rates))
+    early, late = np.array(earliest[:n]), np.array(latest[:n])
+    sure = confident(early, late, np.array(rates[:n]))
+    assert np.isfinite(late[sure]).all()
+    assert (late[sure] <= CONFIDENT_SPREAD * early[sure] + CONFIDENT_SLACK_HOURS).all()

@@ -1,0 +1,1 @@
+"""Alerting: rules as data, Alertmanager-style lifecycle, delivery channels and feedback."""

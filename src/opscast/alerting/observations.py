@@ -1,0 +1,203 @@
+"""What the sources say, as observations a rule can judge.
+
+An observation is one identity's condition at one time: its labels (host and metric,
+a drift subject, a retraining task), a value the rule compares with its threshold,
+the evidence fields the severity policy reads, and the sentence and action an engineer
+reads. ``cleared`` says the source looked and found the condition gone (the alert may
+resolve); ``eligible`` is False when the source's own quality check failed (a
+time-to-failure estimate that is not confident), which counts as not active.
+
+Sources: the stream's ``anomaly_predictions`` messages (anomaly scores of new points
+and time-to-failure estimates, with the series whose estimate cleared), stored drift
+reports, finished retraining jobs, and the settled shadow scores of champion and
+challenger (the serving model's live error against the challenger's).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from opscast.anomaly.time_to_failure import confident
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    kind: str
+    labels: dict[str, str]
+    at: datetime
+    value: float = math.nan
+    cleared: bool = False
+    eligible: bool = True
+    summary: str = ""
+    action: str = ""
+    evidence: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def naive_utc(stamp: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def from_predictions(message: Mapping[str, Any]) -> list[Observation]:
+    """Observations of one ``anomaly_predictions`` message, oldest evidence first."""
+    return [*_anomaly_scores(message), *_failures(message)]
+
+
+def _anomaly_scores(message: Mapping[str, Any]) -> Iterator[Observation]:
+    """Per series, the highest score among its new points, at its newest point's time."""
+    worst: dict[tuple[str, str], Mapping[str, Any]] = {}
+    newest: dict[tuple[str, str], datetime] = {}
+    for point in message.get("predictions", []):
+        key = (str(point["host"]), str(point["metric"]))
+        at = naive_utc(point["timestamp"])
+        newest[key] = max(at, newest.get(key, at))
+        if key not in worst or point["anomaly_score"] > worst[key]["anomaly_score"]:
+            worst[key] = point
+    for (host, metric), point in worst.items():
+        score = float(point["anomaly_score"])
+        yield Observation(
+            kind="anomaly_score",
+            labels={"host": host, "metric": metric},
+            at=newest[(host, metric)],
+            value=score,
+            summary=f"{host} {metric} is anomalous (score {score:.3f}, value {point['value']:g})",
+            evidence={"score": score},
+            details={
+                "timestamp": point["timestamp"],
+                "value": point["value"],
+                "explanation": point.get("explanation"),
+            },
+        )
+
+
+def _failures(message: Mapping[str, Any]) -> Iterator[Observation]:
+    for estimate in message.get("time_to_failure", []):
+        latest = estimate.get("latest_hours")
+        late = math.inf if latest is None else float(latest)
+        early = float(estimate["earliest_hours"])
+        sure = bool(
+            confident(np.array([early]), np.array([late]), np.array([estimate["rate_per_hour"]]))[0]
+        )
+        labels = {"host": str(estimate["host"]), "metric": str(estimate["metric"])}
+        yield Observation(
+            kind="time_to_failure",
+            labels=labels,
+            at=naive_utc(estimate["as_of"]),
+            value=float(estimate["eta_hours"]),
+            eligible=sure,
+            summary=str(estimate["sentence"]),
+            action=str(estimate["action"]),
+            evidence={
+                "eta_hours": float(estimate["eta_hours"]),
+                "confidence": 1.0 if late == 0 else (early / late if math.isfinite(late) else 0.0),
+            },
+            details={
+                key: estimate.get(key)
+                for key in ("level", "limit", "rate_per_hour", "failure_at", "earliest_hours")
+            }
+            | {"latest_hours": latest},
+        )
+    for cleared in message.get("time_to_failure_cleared", []):
+        yield Observation(
+            kind="time_to_failure",
+            labels={"host": str(cleared["host"]), "metric": str(cleared["metric"])},
+            at=naive_utc(cleared["as_of"]),
+            cleared=True,
+        )
+
+
+def from_drift_report(
+    report_id: int, kind: str, subject: str, drifted: bool, share: float | None, at: datetime
+) -> Observation:
+    value = share if share is not None else (1.0 if drifted else 0.0)
+    what = f"{share:.0%} of columns drifted" if share is not None else "drift detected"
+    return Observation(
+        kind="drift",
+        labels={"subject": subject, "check": kind},
+        at=at,
+        value=value,
+        cleared=not drifted,
+        summary=f"{subject}: {what} (drift report {report_id})",
+        evidence={"share_drifted": value},
+        details={"report_id": report_id},
+    )
+
+
+def from_retrain_job(
+    job_id: int,
+    task: str | None,
+    status: str,
+    result: Mapping[str, Any] | None,
+    error: str | None,
+    at: datetime,
+) -> list[Observation]:
+    """A failed job is one observation; a finished one clears failures and reports promotions."""
+    target = task or "all"
+    if status == "failed":
+        return [
+            Observation(
+                kind="retrain_failed",
+                labels={"task": target},
+                at=at,
+                value=1.0,
+                summary=f"retraining {target} failed (job {job_id}): {(error or '').strip()[:300]}",
+                evidence={"score": 1.0},
+                details={"job_id": job_id},
+            )
+        ]
+    found = [Observation(kind="retrain_failed", labels={"task": target}, at=at, cleared=True)]
+    for row in (result or {}).get("tasks", []):
+        promoted = bool(row.get("promoted"))
+        found.append(
+            Observation(
+                kind="model_promoted",
+                labels={"task": str(row.get("task"))},
+                at=at,
+                value=1.0 if promoted else 0.0,
+                cleared=not promoted,
+                summary=(
+                    f"{row.get('task')}: {row.get('model')} version {row.get('version')} "
+                    f"became champion (job {job_id})"
+                ),
+                details={"job_id": job_id, "reason": row.get("reason")},
+            )
+        )
+    return found
+
+
+def from_shadow_errors(
+    task: str, errors: list[tuple[str, float]], at: datetime
+) -> Observation | None:
+    """The serving model's live MAE as a multiple of the challenger's, on the same periods.
+
+    None until both have settled scores; a challenger with no error counts as a tiny one.
+    """
+    by_alias: dict[str, list[float]] = {}
+    for alias, error in errors:
+        by_alias.setdefault(alias, []).append(error)
+    champion, challenger = by_alias.get("champion"), by_alias.get("challenger")
+    if not champion or not challenger:
+        return None
+    served, other = float(np.mean(champion)), float(np.mean(challenger))
+    ratio = served / max(other, 1e-9)
+    return Observation(
+        kind="model_error",
+        labels={"task": task},
+        at=at,
+        value=ratio,
+        summary=(
+            f"{task}: the serving model's live MAE {served:.3g} is {ratio:.2f}x the "
+            f"challenger's ({other:.3g}) over {len(champion)} settled periods"
+        ),
+        evidence={"ratio": ratio, "mae": served},
+        details={"champion_mae": served, "challenger_mae": other, "periods": len(champion)},
+    )

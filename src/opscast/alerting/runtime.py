@@ -1,0 +1,121 @@
+"""Alerting inside the running service: fed by the stream, delivering in the background.
+
+The predictions stage's messages are judged as they come (a consumer group of its own
+on ``anomaly_predictions``, so the broker redelivers what was not handled); drift
+reports and retraining jobs are read on each tick; the outbox is sent on each tick and
+at once after new notifications. Everything blocking runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from opscast.alerting import service
+from opscast.alerting.channels import configured_channels
+from opscast.alerting.delivery import Policy, deliver_due, resend_due, retry_after_restart
+from opscast.alerting.observations import Observation, from_predictions
+from opscast.alerting.rules import load_rules
+from opscast.alerting.sources import read_sources, start_cursors
+from opscast.config import Settings
+from opscast.db import Database
+from opscast.observability import get_logger
+from opscast.registry.store import ModelStore
+from opscast.streaming.topics import ANOMALY_PREDICTIONS
+
+log = get_logger(__name__)
+GROUP = "alerting"
+
+
+class AlertingRuntime:
+    def __init__(self, settings: Settings, database: Database, store: ModelStore | None) -> None:
+        self.settings = settings
+        self.database = database
+        self.channels = configured_channels(settings)
+        self.store = store
+        self.policy = Policy(
+            backoff=timedelta(seconds=settings.alert_delivery_backoff_seconds),
+            max_attempts=settings.alert_delivery_max_attempts,
+            resend=timedelta(seconds=settings.alert_resend_seconds),
+        )
+        self._scoring: Any = None
+        self._kick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def dispatch(self) -> service.Dispatch:
+        return service.Dispatch(self.channels, self.scoring, self.settings.alert_base_url)
+
+    @property
+    def scoring(self) -> Any:
+        """Ticket scoring, built on first use (it loads the ticket rules and registry)."""
+        if self._scoring is None and self.store is not None:
+            from opscast.tickets.scoring import Scoring
+
+            self._scoring = Scoring.from_settings(self.settings, self.store)
+        return self._scoring
+
+    def attach(self, pipeline: Any) -> None:
+        """Subscribe to the stream's predictions (before the pipeline starts)."""
+        pipeline.subscribe(ANOMALY_PREDICTIONS, GROUP, self.on_predictions)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._prepare)
+        self._task = asyncio.create_task(self._run())
+
+    def _prepare(self) -> None:
+        with self.database.session() as session:
+            added = service.sync_rules(session, load_rules(self.settings.alert_rules_file))
+            start_cursors(session)
+            service.refresh_firing_gauge(session)
+            service.refresh_precision_gauge(session)
+        retried = retry_after_restart(self.database)
+        log.info(
+            "alerting.started", channels=sorted(self.channels), rules_added=added, retried=retried
+        )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def on_predictions(self, message: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.judge_predictions, message)
+        self._kick.set()
+
+    def judge_predictions(self, message: dict[str, Any]) -> int:
+        return self.judge(lambda _session: from_predictions(message))
+
+    def judge(self, observe: Callable[[Session], list[Observation]]) -> int:
+        """Evaluate in one unit of work, then open the tickets it calls for in another."""
+        dispatch = self.dispatch
+        with self.database.session() as session:
+            outcome = service.evaluate(session, observe(session), dispatch)
+        if outcome.want_ticket:
+            with self.database.session() as session:
+                service.open_tickets(session, outcome.want_ticket, dispatch)
+        return len(outcome.notified)
+
+    def tick(self) -> tuple[int, int]:
+        """Judge the polled sources, queue Alertmanager re-sends, send what is due."""
+        self.judge(read_sources)
+        resend_due(self.database, self.channels, self.policy, self.settings.alert_base_url)
+        return deliver_due(self.database, self.channels, self.policy)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.tick)
+            except Exception as exc:  # a database hiccup: log, keep ticking
+                log.error("alerting.tick_failed", error=f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._kick.wait(), timeout=self.settings.alert_delivery_poll_seconds
+                )
+            self._kick.clear()

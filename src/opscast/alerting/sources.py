@@ -1,0 +1,95 @@
+"""Sources read from the database: drift reports, finished retraining jobs, shadow scores.
+
+Each is read past a stored cursor, so every report and job is judged once, by one
+process, whatever restarts happen. On the very first start the cursors begin at the
+newest rows: history from before alerting existed is not replayed as a flood.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from opscast.alerting.observations import (
+    Observation,
+    from_drift_report,
+    from_retrain_job,
+    from_shadow_errors,
+)
+from opscast.alerting.repository import AlertRepository
+
+RETRAIN_JOB_KIND = "retrain"
+BATCH = 200
+SHADOW_PERIODS = 60
+"""Newest settled periods per alias that the live error is measured on."""
+EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """A naive UTC time as whole seconds, rounded up so the rows read are not read again."""
+    return math.ceil((moment - EPOCH).total_seconds())
+
+
+def start_cursors(session: Session) -> None:
+    repository = AlertRepository(session)
+    settled = repository.newest_settled()
+    newest_of = repository.newest_ids() | {
+        "shadow": 0 if settled is None else epoch_seconds(settled)
+    }
+    for source, newest in newest_of.items():
+        if repository.cursor(source) is None:
+            repository.move_cursor(source, newest)
+
+
+def read_sources(session: Session) -> list[Observation]:
+    repository = AlertRepository(session)
+    found: list[Observation] = []
+    last = repository.cursor("drift") or 0
+    for report in repository.drift_reports_after(last, BATCH):
+        found.append(
+            from_drift_report(
+                report.id,
+                report.kind,
+                report.subject,
+                report.drift_detected,
+                report.share_drifted,
+                report.created_at,
+            )
+        )
+        last = report.id
+    repository.move_cursor("drift", last)
+    last = repository.cursor("retrain") or 0
+    for job in repository.finished_jobs_after(RETRAIN_JOB_KIND, last, BATCH):
+        found.extend(
+            from_retrain_job(
+                job.id,
+                job.task,
+                job.status,
+                job.result,
+                job.error,
+                job.finished_at or job.created_at,
+            )
+        )
+        last = job.id
+    repository.move_cursor("retrain", last)
+    found.extend(_shadow(repository))
+    return found
+
+
+def _shadow(repository: AlertRepository) -> list[Observation]:
+    """Tasks whose shadow scores settled since the last read; the cursor is in seconds."""
+    after = EPOCH + timedelta(seconds=repository.cursor("shadow") or 0)
+    tasks, newest = repository.shadow_tasks_settled_after(after)
+    if newest is None:
+        return []
+    repository.move_cursor("shadow", epoch_seconds(newest))
+    found = []
+    for task in tasks:
+        observation = from_shadow_errors(
+            task, repository.shadow_errors(task, 2 * SHADOW_PERIODS), newest
+        )
+        if observation is not None:
+            found.append(observation)
+    return found
