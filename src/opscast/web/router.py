@@ -1,36 +1,37 @@
-"""Dashboard pages, rendered on the server with Jinja2."""
+"""The dashboard under /ui: every page's router, and the chart library served locally."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from opscast.drift.report import plotly_js_path
+from opscast.web.layout import STATIC_DIR
+from opscast.web.pages import (
+    alerts,
+    anomalies,
+    demand,
+    drift,
+    forecasts,
+    models,
+    overview,
+    scaling,
+    series,
+    tickets,
+)
 
-from opscast import __version__
-from opscast.api.deps import SessionDep
-from opscast.series import service
-from opscast.web.sparkline import sparkline_path
+__all__ = ["STATIC_DIR", "router"]
 
-WEB_DIR = Path(__file__).parent
-STATIC_DIR = WEB_DIR / "static"
-templates = Jinja2Templates(directory=WEB_DIR / "templates")
-
-router = APIRouter(prefix="/ui", include_in_schema=False)
-
-SPARKLINE_POINTS = 240
+router = APIRouter(include_in_schema=False)
+for page in (overview, forecasts, anomalies, alerts, tickets, drift, models, demand, scaling, series):
+    router.include_router(page.router)
 
 
-@router.get("", response_class=HTMLResponse)
-def overview(request: Request, session: SessionDep) -> HTMLResponse:
-    rows = [
-        {
-            "stats": stats,
-            "path": sparkline_path(service.recent_values(session, stats.series, SPARKLINE_POINTS)),
-        }
-        for stats in service.list_series(session)
-    ]
-    return templates.TemplateResponse(
-        request, "overview.html", {"rows": rows, "version": __version__}
+@router.get("/ui/assets/plotly.min.js")
+def plotly_script() -> FileResponse:
+    """plotly.js from the installed plotly package: charts draw without internet access."""
+    return FileResponse(
+        plotly_js_path(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
