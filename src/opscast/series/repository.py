@@ -140,6 +140,18 @@ class SeriesRepository:
             for series, points, first, last in self.session.execute(query)
         ]
 
+    def unique_ids(self, kind: str) -> list[str]:
+        query = select(Series.unique_id).where(Series.kind == kind).order_by(Series.unique_id)
+        return list(self.session.scalars(query))
+
+    def stats(self, series: Series) -> SeriesStats:
+        points, first, last = self.session.execute(
+            select(func.count(), func.min(SeriesPoint.ds), func.max(SeriesPoint.ds)).where(
+                SeriesPoint.series_id == series.id
+            )
+        ).one()
+        return SeriesStats(series, int(points), first, last)
+
     def kind_counts(self) -> dict[str, int]:
         rows = self.session.execute(select(Series.kind, func.count()).group_by(Series.kind))
         return {str(kind): int(count) for kind, count in rows.all()}

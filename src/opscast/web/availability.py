@@ -21,6 +21,6 @@ def serves(app: FastAPI, method: str, path: str) -> bool:
     return any(
         isinstance(route, APIRoute)
         and _PARAMETER.sub("{}", route.path) == wanted
-        and method in route.methods
+        and method in (route.methods or ())
         for route in app.routes
     )

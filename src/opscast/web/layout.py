@@ -6,6 +6,7 @@ the navigation lives here once so a new page is one entry, not an edit of every 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +40,12 @@ def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.strftime(fmt) if value is not None else ""
 
 
+MISSING = "\u2013"  # an en dash stands for a value that is not defined
+
+
 def _number(value: float | None, digits: int = 2) -> str:
-    if value is None or value != value:  # None or NaN
-        return "–"
+    if value is None or math.isnan(value):
+        return MISSING
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"

@@ -23,7 +23,18 @@ from opscast.web.pages import (
 __all__ = ["STATIC_DIR", "router"]
 
 router = APIRouter(include_in_schema=False)
-for page in (overview, forecasts, anomalies, alerts, tickets, drift, models, demand, scaling, series):
+for page in (
+    overview,
+    forecasts,
+    anomalies,
+    alerts,
+    tickets,
+    drift,
+    models,
+    demand,
+    scaling,
+    series,
+):
     router.include_router(page.router)
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from opscast.anomaly import service
+from opscast.anomaly.tables import Anomaly
 from opscast.api.deps import SessionDep
 from opscast.series import service as series
 from opscast.streaming.schemas import NAME_PATTERN
@@ -40,7 +41,7 @@ def anomalies_page(
     if (host is None or metric is None) and busiest:
         host, metric = busiest[0][0]
     chart = None
-    flagged = []
+    flagged: list[Anomaly] = []
     if host and metric:
         flagged, _ = service.list_anomalies(session, host=host, metric=metric, limit=FLAGGED)
         name = f"{host}{SEPARATOR}{metric}"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from opscast.api.deps import SessionDep
 from opscast.series import service as series
+from opscast.series.repository import SeriesRepository
 from opscast.web.availability import serves
 from opscast.web.layout import render
 
@@ -32,12 +34,12 @@ def demand_page(
     session: SessionDep,
     store_item: Annotated[str | None, Query(alias="series", max_length=200)] = None,
 ) -> HTMLResponse:
-    names = [stats.series.unique_id for stats in series.list_series(session, KIND)]
+    names = SeriesRepository(session).unique_ids(KIND)
     chosen = store_item if store_item in names else (names[0] if names else None)
     actual: dict[str, list[object]] = {"ds": [], "y": []}
     parsed = NAME.match(chosen) if chosen else None
     if chosen:
-        frame = series.read_points(session, chosen).tail(SHOWN_DAYS)
+        frame = series.read_recent(session, chosen, pd.Timedelta(days=SHOWN_DAYS)).tail(SHOWN_DAYS)
         actual = {
             "ds": [stamp.strftime("%Y-%m-%d") for stamp in frame["ds"]],
             "y": [float(value) for value in frame["y"]],

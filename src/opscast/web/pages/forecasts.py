@@ -48,17 +48,16 @@ DEMO_POINTS = 96
 
 
 def _choices(session: SessionDep) -> dict[str, list[str]]:
-    return {
-        kind: [stats.series.unique_id for stats in series.list_series(session, kind)]
-        for kind in SOURCES
-    }
+    repository = SeriesRepository(session)
+    return {kind: repository.unique_ids(kind) for kind in SOURCES}
 
 
 def _api_demo_request(session: SessionDep, traffic: list[str]) -> str:
     """The seed's documented request, filled with the latest stored 5-minute traffic."""
     points: list[dict[str, object]] = []
     if traffic:
-        frame = series.read_points(session, traffic[0], granularity="5m").tail(DEMO_POINTS)
+        span = pd.Timedelta(minutes=5 * (DEMO_POINTS + 1))
+        frame = series.read_recent(session, traffic[0], span, granularity="5m").tail(DEMO_POINTS)
         points = [
             {"ds": stamp.strftime("%Y-%m-%d %H:%M:%S"), "y": float(value)}
             for stamp, value in zip(frame["ds"], frame["y"], strict=True)
@@ -85,9 +84,7 @@ def forecasts_page(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
 
-def _history(
-    session: SessionDep, source: str, unique_id: str, granularity: str
-) -> pd.DataFrame:
+def _history(session: SessionDep, source: str, unique_id: str, granularity: str) -> pd.DataFrame:
     stored = SeriesRepository(session).get(unique_id)
     if stored is None or stored.kind != source:
         raise InvalidInputError(f"no {source} series named {unique_id!r}", field="series")
@@ -128,7 +125,10 @@ def run_forecast(
     shown = history.tail(SHOWN_HISTORY)
     traces = [
         *figures.band(
-            predicted["ds"], predicted[f"{column}-lo-95"], predicted[f"{column}-hi-95"], "95% interval"
+            predicted["ds"],
+            predicted[f"{column}-lo-95"],
+            predicted[f"{column}-hi-95"],
+            "95% interval",
         ),
         *figures.band(
             predicted["ds"],

@@ -26,6 +26,7 @@ KIND = "traffic"
 FLAGS_KIND = "traffic_flags"  # 0/1 series named <traffic>:is_burst and <traffic>:is_event
 TIMEFRAME = "5m"
 SHOWN_STEPS = 2 * 288  # two days of 5-minute steps
+SPAN = pd.Timedelta(days=2, minutes=10)
 
 
 def _flags(session: SessionDep, name: str, frame: pd.DataFrame) -> dict[str, list[bool]]:
@@ -50,11 +51,11 @@ def _flags(session: SessionDep, name: str, frame: pd.DataFrame) -> dict[str, lis
 
 @router.get("/ui/scaling", response_class=HTMLResponse)
 def scaling_page(request: Request, session: SessionDep) -> HTMLResponse:
-    names = [stats.series.unique_id for stats in series.list_series(session, KIND)]
+    names = SeriesRepository(session).unique_ids(KIND)
     traffic: dict[str, Any] = {"ds": [], "y": []}
     if names:
         frame = (
-            series.read_points(session, names[0], granularity=TIMEFRAME)
+            series.read_recent(session, names[0], SPAN, granularity=TIMEFRAME)
             .iloc[:-1]
             .tail(SHOWN_STEPS)
             .reset_index(drop=True)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from opscast.api.deps import SessionDep
+from opscast.errors import NotFoundError
 from opscast.series import service
 from opscast.series.repository import SeriesRepository
 from opscast.web import figures
@@ -74,9 +76,17 @@ def series_list(
 
 @router.get("/ui/series/{unique_id}", response_class=HTMLResponse)
 def series_detail(request: Request, session: SessionDep, unique_id: str) -> HTMLResponse:
-    points = service.read_points(session, unique_id)
-    recent = points.tail(CHART_POINTS)
-    series = SeriesRepository(session).get(unique_id)
+    repository = SeriesRepository(session)
+    series = repository.get(unique_id)
+    if series is None:
+        raise NotFoundError(f"no series named {unique_id!r}; /ui/series lists them")
+    stats = repository.stats(series)
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(series.freq or "D").nanos)
+    except ValueError:  # calendar steps (months, quarters) have no fixed length
+        step = pd.Timedelta(days=92)
+    recent = service.read_recent(session, unique_id, step * CHART_POINTS)
+    recent = recent.tail(CHART_POINTS)
     chart = figures.figure(
         [figures.line(recent["ds"], recent["y"], unique_id)], y_title=unique_id, height=380
     )
@@ -85,10 +95,10 @@ def series_detail(request: Request, session: SessionDep, unique_id: str) -> HTML
         "series_detail.html",
         {
             "series": series,
-            "points": len(points),
+            "points": stats.points,
             "shown": len(recent),
-            "first": points["ds"].min() if len(points) else None,
-            "last": points["ds"].max() if len(points) else None,
+            "first": stats.first_ds,
+            "last": stats.last_ds,
             "chart": chart,
             "charts": True,
         },
