@@ -157,7 +157,9 @@ def test_every_page_loads_clean_and_fits_the_screen(
             width = VIEWPORTS[viewport][0]
             scroll_width = browser.page.evaluate("document.documentElement.scrollWidth")
             assert scroll_width <= width + 1, f"{name} is wider than the {viewport} screen"
-            browser.page.screenshot(path=str(screenshots / f"{name}-{viewport}.png"), full_page=True)
+            browser.page.screenshot(
+                path=str(screenshots / f"{name}-{viewport}.png"), full_page=True
+            )
             assert browser.errors == [], name
             assert browser.outside == [], name
     finally:
@@ -234,7 +236,8 @@ def test_a_forecast_is_run_and_its_chart_drawn(server: Server, browser: Browser)
     )
     assert len(forecast) == 14
     metrics = browser.page.locator("#forecast-metrics").inner_text()
-    assert "MAE" in metrics and "sMAPE" in metrics
+    assert "MAE" in metrics
+    assert "sMAPE" in metrics
     assert browser.errors == []
 
 

@@ -145,6 +145,22 @@
     return `<span class="muted">Done, reloading…</span>`;
   };
 
-  document.addEventListener("DOMContentLoaded", () => drawFigures(document));
+  // time-to-failure countdowns tick while the estimated failure is still ahead of the clock
+  function tick() {
+    document.querySelectorAll("[data-failure-at]").forEach((el) => {
+      const left = Date.parse(el.dataset.failureAt) - Date.now();
+      if (!(left > 0)) return;
+      const minutes = Math.floor(left / 60000);
+      const [d, h, m, s] = [Math.floor(minutes / 1440), Math.floor(minutes / 60) % 24, minutes % 60, Math.floor(left / 1000) % 60];
+      el.textContent = `${d ? `${d} d ` : ""}${h} h ${String(m).padStart(2, "0")} m ${String(s).padStart(2, "0")} s`;
+      el.title = "counting down to the estimated failure";
+    });
+  }
+  setInterval(tick, 1000);
+
+  document.addEventListener("DOMContentLoaded", () => {
+    drawFigures(document);
+    tick();
+  });
   document.addEventListener("htmx:afterSettle", (event) => drawFigures(event.target));
 })();
