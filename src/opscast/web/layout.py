@@ -51,7 +51,19 @@ def _number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+# forecast errors first; a classifier's scores (accuracy, F1) when a task has no errors
+HEADLINE_METRICS = ("mae", "rmse", "smape", "mase", "accuracy", "macro_f1")
+
+
+def _headline(metrics: Mapping[str, float | None], count: int = 3) -> list[tuple[str, str]]:
+    """The few metrics a person compares a task by, in a fixed order."""
+    known = [name for name in HEADLINE_METRICS if name in metrics]
+    rest = sorted(name for name in metrics if name not in HEADLINE_METRICS)
+    return [(name, _number(metrics[name], 3)) for name in (known + rest)[:count]]
+
+
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
+templates.env.filters["headline"] = _headline
 templates.env.filters["when"] = _when
 templates.env.filters["number"] = _number
 templates.env.globals["navigation"] = NAVIGATION
