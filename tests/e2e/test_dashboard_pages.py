@@ -35,6 +35,7 @@ PAGES = {
     "ticket": "/ui/tickets/1",
     "drift": "/ui/drift",
     "models": "/ui/models",
+    "model": "/ui/models/tickets-classifier",
     "demand": "/ui/demand",
     "scaling": "/ui/scaling",
     "series": "/ui/series",
