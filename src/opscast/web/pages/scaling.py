@@ -25,26 +25,31 @@ router = APIRouter()
 KIND = "traffic"
 FLAGS_KIND = "traffic_flags"  # 0/1 series named <traffic>:is_burst and <traffic>:is_event
 TIMEFRAME = "5m"
+STEP = "5min"
 SHOWN_STEPS = 2 * 288  # two days of 5-minute steps
 SPAN = pd.Timedelta(days=2, minutes=10)
 
 
-def _flags(session: SessionDep, name: str, frame: pd.DataFrame) -> dict[str, list[bool]]:
+def _steps(frame: pd.DataFrame, how: str) -> pd.Series:
+    """Minutes summed (or any-ed) into 5-minute steps; the stored minutes are already clean,
+    so pandas' own resample is enough and keeps this page quick."""
+    if frame.empty:
+        return pd.Series(dtype=float, index=pd.DatetimeIndex([]))
+    minutes = frame.set_index("ds")["y"]
+    steps = minutes.resample(STEP).sum() if how == "sum" else minutes.resample(STEP).max()
+    return steps
+
+
+def _flags(session: SessionDep, name: str, shown: pd.DatetimeIndex) -> dict[str, list[bool]]:
     """Burst and event flags of the shown steps: a step is flagged when any minute of it is."""
     repository = SeriesRepository(session)
     flags: dict[str, list[bool]] = {}
     for flag in ("is_burst", "is_event"):
         stored = repository.get(f"{name}:{flag}")
-        if stored is None or stored.kind != FLAGS_KIND or frame.empty:
+        if stored is None or stored.kind != FLAGS_KIND or shown.empty:
             continue
-        steps = series.read_points(
-            session,
-            stored.unique_id,
-            start=frame["ds"].iloc[0].to_pydatetime(),
-            granularity=TIMEFRAME,
-            agg="max",
-        )
-        marked = steps.set_index("ds")["y"].reindex(frame["ds"]).fillna(0) > 0
+        minutes = series.read_recent(session, stored.unique_id, SPAN)
+        marked = _steps(minutes, "max").reindex(shown).fillna(0) > 0
         flags[flag] = [bool(value) for value in marked]
     return flags
 
@@ -54,18 +59,15 @@ def scaling_page(request: Request, session: SessionDep) -> HTMLResponse:
     names = SeriesRepository(session).unique_ids(KIND)
     traffic: dict[str, Any] = {"ds": [], "y": []}
     if names:
-        frame = (
-            series.read_recent(session, names[0], SPAN, granularity=TIMEFRAME)
-            .iloc[:-1]
-            .tail(SHOWN_STEPS)
-            .reset_index(drop=True)
-        )
+        steps = _steps(series.read_recent(session, names[0], SPAN), "sum")
+        # the newest step may still be filling up
+        steps = steps.iloc[:-1].tail(SHOWN_STEPS)
         traffic = {
             "name": names[0],
             "timeframe": TIMEFRAME,
-            "ds": [stamp.strftime("%Y-%m-%dT%H:%M:%S") for stamp in frame["ds"]],
-            "y": [float(value) for value in frame["y"]],
-            **_flags(session, names[0], frame),
+            "ds": [stamp.strftime("%Y-%m-%dT%H:%M:%S") for stamp in steps.index],
+            "y": [float(value) for value in steps],
+            **_flags(session, names[0], pd.DatetimeIndex(steps.index)),
         }
     return render(
         request,
