@@ -45,17 +45,38 @@ def test_demo_loads_every_use_case_once(var_dir: Path) -> None:
     assert first.exit_code == 0, first.output
     second = runner.invoke(app, ["demo"], env=env_for(var_dir))
     assert second.exit_code == 0
-    assert second.output.count("already stored") == 4
+    assert second.output.count("already stored") == 5
 
     database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
     with database.session() as session:
         stats = {s.series.unique_id: s for s in SeriesRepository(session).list_with_stats()}
         kinds = {s.series.kind for s in stats.values()}
     database.dispose()
-    assert kinds == {"incidents", "traffic", "demand", "server_metrics"}
+    assert kinds == {"incidents", "traffic", "traffic_flags", "demand", "server_metrics"}
     assert {"Software", "Hardware"} <= set(stats)
     assert stats["Software"].series.kind == "incidents"
     assert all(s.points > 0 for s in stats.values())
+
+
+def test_demo_operations_look_like_a_teams(var_dir: Path) -> None:
+    """Tickets resolved within hours or days of being opened, and drift reports to read."""
+    from opscast.drift.service import list_reports
+
+    from opscast.tickets.analytics import summary
+
+    assert runner.invoke(app, ["demo"], env=env_for(var_dir)).exit_code == 0
+    database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
+    with database.session() as session:
+        tickets = summary(session)
+        reports, total = list_reports(session, limit=10, offset=0)
+        verdicts = {report.drift_detected for report in reports}
+    database.dispose()
+    assert tickets.by_status["resolved"] > 0
+    assert tickets.by_status["open"] > 0
+    assert tickets.mean_time_to_resolve_hours is not None
+    assert 1 < tickets.mean_time_to_resolve_hours < 72
+    assert total == 3
+    assert verdicts == {True, False}  # some drifted, some did not
 
 
 def test_bad_configuration_is_one_line_and_non_zero(var_dir: Path) -> None:

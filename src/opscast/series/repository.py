@@ -140,6 +140,54 @@ class SeriesRepository:
             for series, points, first, last in self.session.execute(query)
         ]
 
+    def unique_ids(self, kind: str) -> list[str]:
+        query = select(Series.unique_id).where(Series.kind == kind).order_by(Series.unique_id)
+        return list(self.session.scalars(query))
+
+    def stats(self, series: Series) -> SeriesStats:
+        points, first, last = self.session.execute(
+            select(func.count(), func.min(SeriesPoint.ds), func.max(SeriesPoint.ds)).where(
+                SeriesPoint.series_id == series.id
+            )
+        ).one()
+        return SeriesStats(series, int(points), first, last)
+
+    def kind_counts(self) -> dict[str, int]:
+        rows = self.session.execute(select(Series.kind, func.count()).group_by(Series.kind))
+        return {str(kind): int(count) for kind, count in rows.all()}
+
+    def page_with_stats(self, kind: str, *, limit: int, offset: int) -> list[SeriesStats]:
+        """One page of a kind's series, ordered by name, with stats of those series only."""
+        page = (
+            select(Series.id)
+            .where(Series.kind == kind)
+            .order_by(Series.unique_id)
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+        counts = (
+            select(
+                SeriesPoint.series_id,
+                func.count().label("points"),
+                func.min(SeriesPoint.ds).label("first_ds"),
+                func.max(SeriesPoint.ds).label("last_ds"),
+            )
+            .where(SeriesPoint.series_id.in_(select(page.c.id)))
+            .group_by(SeriesPoint.series_id)
+            .subquery()
+        )
+        query = (
+            select(Series, counts.c.points, counts.c.first_ds, counts.c.last_ds)
+            .where(Series.id.in_(select(page.c.id)))
+            .outerjoin(counts, counts.c.series_id == Series.id)
+            .order_by(Series.unique_id)
+        )
+        return [
+            SeriesStats(series, points or 0, first, last)
+            for series, points, first, last in self.session.execute(query)
+        ]
+
     def points_frame(
         self, series: Series, start: datetime | None = None, end: datetime | None = None
     ) -> pd.DataFrame:

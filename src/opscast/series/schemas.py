@@ -13,6 +13,8 @@ UNIQUE_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,200}$"
 class SeriesKind(StrEnum):
     incidents = "incidents"
     traffic = "traffic"
+    # 0/1 flags beside a traffic series: <traffic>:is_burst, <traffic>:is_event
+    traffic_flags = "traffic_flags"
     demand = "demand"
     server_metrics = "server_metrics"
     custom = "custom"

@@ -91,6 +91,25 @@ def read_points(
     return resample(frame, granularity, agg=agg, fill=fill)
 
 
+def read_recent(
+    session: Session,
+    unique_id: str,
+    span: pd.Timedelta,
+    *,
+    granularity: str | None = None,
+    agg: Aggregation = "sum",
+) -> pd.DataFrame:
+    """The points of the last ``span`` before a series' newest one: a chart of a long
+    series needs its recent end only, and reading that end alone keeps a page fast."""
+    repository = SeriesRepository(session)
+    series = repository.get(unique_id)
+    if series is None:
+        raise NotFoundError(f"no series named {unique_id!r}; GET /series lists them")
+    newest = repository.last_ds(series)
+    start = None if newest is None else (pd.Timestamp(newest) - span).to_pydatetime()
+    return read_points(session, unique_id, start=start, granularity=granularity, agg=agg)
+
+
 def delete_series(session: Session, unique_id: str) -> None:
     repository = SeriesRepository(session)
     series = repository.get(unique_id)

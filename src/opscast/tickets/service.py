@@ -129,8 +129,18 @@ def _apply_status(ticket: Ticket, wanted: TicketStatus, now: datetime) -> None:
     ticket.status = wanted.value
 
 
-def update_ticket(session: Session, ticket_id: int, body: TicketUpdate, scoring: Scoring) -> Ticket:
-    """Apply the fields sent; re-score on new text; refuse moves the workflow forbids (409)."""
+def update_ticket(
+    session: Session,
+    ticket_id: int,
+    body: TicketUpdate,
+    scoring: Scoring,
+    *,
+    at: datetime | None = None,
+) -> Ticket:
+    """Apply the fields sent; re-score on new text; refuse moves the workflow forbids (409).
+
+    ``at`` dates the change (default now), for imports and demo data that replay history.
+    """
     repository = TicketRepository(session)
     ticket = _get(repository, ticket_id)
     current = TicketStatus(ticket.status)
@@ -139,7 +149,7 @@ def update_ticket(session: Session, ticket_id: int, body: TicketUpdate, scoring:
         raise ConflictError(f"ticket {ticket_id} is closed, which is final; open a new ticket")
     if body.status is not None and (reason := refusal(current, body.status)):
         raise ConflictError(reason)
-    now = utc_now()
+    now = at or utc_now()
     before = _snapshot(ticket, AUDITED)
     text_changed = False
     if body.title is not None and body.title != ticket.title:

@@ -1,0 +1,1 @@
+"""One module per dashboard page; each exposes a ``router`` with its paths under /ui."""

@@ -1,0 +1,60 @@
+"""Demand: one store-item's actual daily sales beside what the demand model predicts.
+
+The actual sales are stored series, rendered here; the predictions come from the seed's
+/predict endpoint, which the browser calls for the chosen store-item. The same form
+sends any store, item and date to /predict and shows the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from opscast.dependencies import SessionDep
+from opscast.series import service as series
+from opscast.series.repository import SeriesRepository
+from opscast.web.availability import serves
+from opscast.web.layout import render
+
+router = APIRouter()
+
+KIND = "demand"
+SHOWN_DAYS = 120
+# stored demand series are named store_<store>-item_<item>
+NAME = re.compile(r"^store_(?P<store>\d+)-item_(?P<item>\d+)$")
+
+
+@router.get("/ui/demand", response_class=HTMLResponse)
+def demand_page(
+    request: Request,
+    session: SessionDep,
+    store_item: Annotated[str | None, Query(alias="series", max_length=200)] = None,
+) -> HTMLResponse:
+    names = SeriesRepository(session).unique_ids(KIND)
+    chosen = store_item if store_item in names else (names[0] if names else None)
+    actual: dict[str, list[object]] = {"ds": [], "y": []}
+    parsed = NAME.match(chosen) if chosen else None
+    if chosen:
+        frame = series.read_recent(session, chosen, pd.Timedelta(days=SHOWN_DAYS)).tail(SHOWN_DAYS)
+        actual = {
+            "ds": [stamp.strftime("%Y-%m-%d") for stamp in frame["ds"]],
+            "y": [float(value) for value in frame["y"]],
+        }
+    return render(
+        request,
+        "demand.html",
+        {
+            "available": serves(request.app, "POST", "/predict"),
+            "names": names,
+            "chosen": chosen,
+            "store": parsed["store"] if parsed else "",
+            "item": parsed["item"] if parsed else "",
+            "actual": actual,
+            "charts": True,
+        },
+        page="demand",
+    )
