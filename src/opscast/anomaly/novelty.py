@@ -9,7 +9,7 @@ Benchmark (Numenta's HTM sequence memory, CAD OSE's contexts, ARTime's categorie
 1. **Symbols at several time scales.** For each scale ``m`` the point's value is
    smoothed over the last ``m`` points and placed on one of ``levels`` equal bins
    spanning the range (min .. max) of the smoothed values of the last ``memory``
-   points, with one extra symbol below and one above that range.
+   points; bins of the same width continue one range below and above it.
 2. **Contexts.** The symbol, alone and preceded by the symbols ``m``, ``2m`` ..
    ``orders * m`` points earlier, forms ``orders + 1`` patterns per scale.
 3. **Novelty.** Each pattern's count among the patterns of the recent past (the
@@ -131,8 +131,8 @@ class NoveltyDetector:
 
     def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
         """(n, keys_per_point) pattern of each point, scale by scale, order by order."""
-        base = self.levels + 3
-        marker = self.levels + 2
+        base = 3 * self.levels + 1
+        marker = 3 * self.levels
         out = np.empty((n, self.keys_per_point), dtype=np.int64)
         column = 0
         for index, (m, symbol) in enumerate(zip(self.scales, symbols, strict=True)):
@@ -173,7 +173,9 @@ def smoothed(x: FloatArray, m: int) -> FloatArray:
 def trailing_range(
     values: FloatArray, positions: IntArray, block: int
 ) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray]]:
-    """Min and max of the values before each point: its block so far and the 64 before.
+    """Min and max of the 64 completed blocks before each point's block (in the first
+    block, of the values before the point): the range a level shift is measured against
+    stays put until its block is complete, instead of stretching to the shift at once.
 
     Blocks are counted from the series start, so the range forgets a block at a time;
     before any value they are +inf and -inf. Also returns each block's min and max.
@@ -196,8 +198,8 @@ def trailing_range(
 def _prefix_and_ring(
     grid: FloatArray, extreme: np.ufunc, empty: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Per cell of a (blocks, block) grid, the extreme of the cells before it in its row
-    and of the ``BLOCKS`` rows before; and each row's extreme."""
+    """Per cell of a (blocks, block) grid, the extreme of the ``BLOCKS`` rows before
+    (of the cells before it in its row when there are none); and each row's extreme."""
     rows, width = grid.shape
     so_far = np.full((rows, width), empty)
     so_far[:, 1:] = extreme.accumulate(grid, axis=1)[:, :-1]
@@ -205,15 +207,17 @@ def _prefix_and_ring(
     padded = np.concatenate((np.full(BLOCKS, empty), per_block))
     windows = np.lib.stride_tricks.sliding_window_view(padded, BLOCKS)[:rows]
     ring = extreme.reduce(windows, axis=1)
-    cells = extreme(so_far, ring[:, None])
+    cells = np.where(np.isinf(ring)[:, None], so_far, ring[:, None])
     return np.asarray(cells.ravel(), dtype=np.float64), np.asarray(per_block, dtype=np.float64)
 
 
 def symbolize(values: FloatArray, low: FloatArray, high: FloatArray, levels: int) -> IntArray:
-    """Bin 1 .. levels inside [low, high], 0 below, levels + 1 above.
+    """Bins of width (high - low) / levels, numbered from the range's low minus one range
+    width (0) to its high plus one range width (3 * levels - 1), farther values clipped.
 
-    With no spread yet (one value seen, or a flat metric) the value's own bin is the
-    middle one and any other value lies below or above.
+    Bins outside the range keep a value far beyond it apart from a new record by a
+    hair. With no spread yet (one value seen, or a flat metric) the value's own bin is
+    the middle one and any other value lies just below or above.
     """
     span = high - low
     spread = np.isfinite(span) & (span > 0)
@@ -221,8 +225,8 @@ def symbolize(values: FloatArray, low: FloatArray, high: FloatArray, levels: int
         level = np.floor((values - low) / np.where(spread, span, 1.0) * levels)
     flat = np.where(values < low, -1, np.where(values > high, levels, levels // 2))
     flat = np.where(np.isfinite(low), flat, levels // 2)
-    binned = np.where(spread, np.clip(np.nan_to_num(level), -1, levels), flat)
-    return binned.astype(np.int64) + 1
+    binned = np.where(spread, np.clip(np.nan_to_num(level), -levels, 2 * levels - 1), flat)
+    return binned.astype(np.int64) + levels
 
 
 def lagged(symbol: IntArray, lag: int, marker: int) -> IntArray:
@@ -285,8 +289,8 @@ class NoveltyFleet:
         self.rows = 0
         self._span = max(d.scales)
         self._size = 1 << d.bits
-        self._base = d.levels + 3
-        self._marker = d.levels + 2
+        self._base = 3 * d.levels + 1
+        self._marker = 3 * d.levels
         scales = len(d.scales)
         self.count = np.zeros(0, dtype=np.int64)
         self.begin = np.zeros(0, dtype=np.int64)
@@ -377,8 +381,9 @@ class NoveltyFleet:
             for lag in range(m - 2, -1, -1):
                 total = total + raw_values.take(rows * span + (at - lag) % span)
             smooth = total / np.minimum(seen, float(m))
-            low = np.fmin(self.ring_min[rows, index], self.now_min[rows, index])
-            high = np.fmax(self.ring_max[rows, index], self.now_max[rows, index])
+            low, high = self.ring_min[rows, index], self.ring_max[rows, index]
+            low = np.where(np.isinf(low), self.now_min[rows, index], low)
+            high = np.where(np.isinf(high), self.now_max[rows, index], high)
             symbol = symbolize(smooth, low, high, d.levels)
             ring = self.symbols[index]
             width = ring.shape[1]
