@@ -93,7 +93,7 @@ def fleet_rows(series: int, warm: int = 400, timed: int = 60) -> list[tuple[str,
         predictor.predict(pd.concat(frames[:warm]))
         rows.append(
             (
-                f"opscast processor predict stage, {series:,} series, `{detector}`, 1 tick per batch",
+                f"opscast processor predict stage, {series:,} series, `{detector}`, 1 tick a batch",
                 rate(series * timed, lambda p=predictor: [p.predict(f) for f in frames[warm:]]),
             )
         )
