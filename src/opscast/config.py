@@ -66,7 +66,7 @@ class Settings(BaseSettings):
 
     stream_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
     stream_redelivery_seconds: float = Field(default=30.0, gt=0)
-    stream_detector: str = "robust"
+    stream_detector: str = "novelty"
     collect_max_items: int = Field(default=50_000, gt=0)
     alert_ttf_hours: float = Field(default=24.0, gt=0)
     # alerting: rules (an extra YAML file beside the shipped defaults) and delivery channels;

@@ -7,6 +7,8 @@ past. Detectors that learn (the Isolation Forest) either ``fit`` on a given hist
 learn from the first ``train_size`` points of what they score and report 0 until then,
 the "probationary period" of the Numenta Anomaly Benchmark.
 
+- ``novelty`` (the default, ``novelty.py``): how rarely the recent multi-scale pattern
+  of the metric was seen before, with a rest after each alarm.
 - ``robust``: residual from a trailing median, in units of the trailing standard
   deviation, turned into Numenta's anomaly likelihood. The median ignores the outliers that drag
   a mean, and the likelihood compares today's surprise with this metric's own history
@@ -33,6 +35,7 @@ from scipy.special import log_ndtr, ndtr
 
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, as_values, rolling_features
 from opscast.anomaly.likelihood import anomaly_likelihood, likelihood
+from opscast.anomaly.novelty import NoveltyDetector
 from opscast.anomaly.trailing import mean_std, median_std, refresh_stride, trailing_stats
 
 
@@ -311,6 +314,7 @@ class EnsembleDetector:
 
 
 DETECTORS: dict[str, Callable[[], Detector]] = {
+    "novelty": NoveltyDetector,
     "robust": RobustDetector,
     "isolation_forest": IsolationForestDetector,
     "half_space_trees": HalfSpaceTreesDetector,

@@ -65,7 +65,7 @@ def _order(stamps: pd.Series, column: str) -> np.ndarray:
 def score_frame(
     frame: pd.DataFrame,
     *,
-    detector: str = "robust",
+    detector: str = "novelty",
     threshold: float | None = None,
     explain: bool = True,
     on_series: Callable[[str], None] | None = None,

@@ -37,6 +37,7 @@ from opscast.anomaly.detectors import (
 )
 from opscast.anomaly.features import FloatArray, as_values
 from opscast.anomaly.likelihood import HALF_SCORE_DIGITS, MIN_STD, likelihood
+from opscast.anomaly.novelty import NoveltyDetector, NoveltyFleet
 from opscast.anomaly.trailing import IntArray, RingWindows, mean_std, median_std
 
 LOG2 = float(np.log(2.0))
@@ -164,6 +165,8 @@ class DetectorFleet:
 def fleet_of(detector: Callable[[], Detector]) -> Fleet:
     """The fastest fleet that gives ``detector``'s scores: arrays for the robust family."""
     probe = detector()
+    if isinstance(probe, NoveltyDetector):
+        return NoveltyFleet(probe)
     if isinstance(probe, RobustDetector):
         return RobustFleet(probe)
     if isinstance(probe, EnsembleDetector) and all(

@@ -22,9 +22,10 @@ def anomaly_score_command(
     detector: Annotated[
         str,
         typer.Option(
-            help="robust, isolation_forest, half_space_trees, ensemble or windowed_gaussian."
+            help="novelty, robust, isolation_forest, half_space_trees, ensemble or"
+            " windowed_gaussian."
         ),
-    ] = "robust",
+    ] = "novelty",
     threshold: Annotated[
         float | None,
         typer.Option(

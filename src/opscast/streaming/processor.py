@@ -348,7 +348,7 @@ class Predictor:
 
     def __init__(
         self,
-        detector: str = "robust",
+        detector: str = "novelty",
         history: History = no_history,
         *,
         count: Count | None = None,

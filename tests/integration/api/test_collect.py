@@ -154,7 +154,12 @@ def test_batches_over_the_size_limit_are_refused(client_factory: ClientFactory) 
     assert stored(client) == {}
 
 
-def test_collected_metrics_become_anomalies_and_time_to_failure(client: TestClient) -> None:
+def test_collected_metrics_become_anomalies_and_time_to_failure(
+    client_factory: ClientFactory,
+) -> None:
+    # a spike in a series of 400 points: the robust detector's case (the default
+    # novelty detector rests through a young series' first patterns)
+    client = client_factory(stream_detector="robust")
     points = fleet_points(400, spike_at=360)
     for start in range(0, len(points), 200):
         assert client.post("/collect", json={"points": points[start : start + 200]}).is_success

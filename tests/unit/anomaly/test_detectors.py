@@ -18,12 +18,14 @@ from opscast.anomaly.detectors import (
     WindowedGaussianDetector,
     make_detector,
 )
+from opscast.anomaly.novelty import NoveltyDetector
 from opscast.anomaly.stream import RobustEvents, StreamScorer
 
 
 def small(name: str) -> Detector:
     """Each detector with windows small enough for short generated series."""
     detectors: dict[str, Detector] = {
+        "novelty": NoveltyDetector(scales=(1, 3), memory=40, rest=5, warmup=5, bits=6),
         "robust": RobustDetector(window=20, long=50),
         "isolation_forest": IsolationForestDetector(window=5, train_size=40, trees=10, long=50),
         "half_space_trees": HalfSpaceTreesDetector(trees=3, height=4, window_size=20),

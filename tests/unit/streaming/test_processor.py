@@ -95,7 +95,7 @@ def test_a_restarted_stage_warms_up_from_history() -> None:
 def test_spikes_are_flagged_and_explained() -> None:
     values = np.random.default_rng(5).normal(50, 1, 400)
     values[380] = 90
-    scored = Predictor().predict(frame(values)).points
+    scored = Predictor("robust").predict(frame(values)).points
     spike = scored.iloc[380]
     assert spike["is_anomaly"]
     assert set(spike["explanation"]) <= set(FEATURE_NAMES)
@@ -134,7 +134,7 @@ def fleet_frame(values: dict[tuple[str, str], np.ndarray], start: int, stop: int
     )
 
 
-@pytest.mark.parametrize("detector", ["robust", "ensemble", "isolation_forest"])
+@pytest.mark.parametrize("detector", ["novelty", "robust", "ensemble", "isolation_forest"])
 def test_a_fleet_in_ticks_gets_each_series_batch_scores(detector: str) -> None:
     rng = np.random.default_rng(8)
     values = {

@@ -1,0 +1,439 @@
+"""Context novelty: how rarely the recent shape of a metric has been seen before.
+
+A metric that alerts is one doing something it has not done lately: a level it has not
+held, a spike in a place where the usual rhythm has none, a daily cycle that failed to
+come. The detector keeps a memory of short *patterns* and scores each point by how new
+its pattern is, in the spirit of the contextual detectors that lead the Numenta Anomaly
+Benchmark (Numenta's HTM sequence memory, CAD OSE's contexts, ARTime's categories):
+
+1. **Symbols at several time scales.** For each scale ``m`` the point's value is
+   smoothed over the last ``m`` points and placed on one of ``levels`` equal bins
+   spanning the range (min .. max) of the smoothed values of the last ``memory``
+   points; bins of the same width continue one range below and above it.
+2. **Contexts.** The symbol, alone and preceded by the symbols ``m``, ``2m`` ..
+   ``orders * m`` points earlier, forms ``orders + 1`` patterns per scale.
+3. **Novelty.** Each pattern's count among the patterns of the recent past (the
+   current and the previous half of ``memory``) gives ``1 / (1 + count)``; the raw
+   score is the mean over scales and patterns, so 1 means "never seen, at any scale,
+   in any context" and a pattern seen a few times fades fast.
+4. **Rest.** Nothing is reported for the first ``warmup`` points, when every
+   pattern is new. After that, a raw score at or above ``rest_level`` silences the
+   next ``rest`` points (reported 0): the onset of a change is the news, its
+   continuation is not, and
+   NAB, like an on-call engineer, counts every repeated alarm against the detector.
+
+Everything is causal and bounded: each point is scored from the points before it, and
+the memory forgets after ``memory`` points, so a process restarted from the stored
+tail of a series scores exactly as one that never stopped. The pattern counts live
+in a hashed table per series (``2 ** bits`` buckets per half of memory); batch
+scoring hashes exactly as ``NoveltyFleet`` does, so batch and stream agree to the
+last bit, collisions included. Cost per point: about ``3 * len(scales) * (orders + 1)``
+array operations, independent of ``memory``; no Python loop runs per point in batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from opscast.anomaly.features import FloatArray, as_values
+from opscast.anomaly.trailing import IntArray
+
+BLOCKS = 64
+"""The range is kept as the min and max of 64 blocks of ``memory // 64`` points."""
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+"""Fibonacci hashing: the top bits of key * 2^64 / phi spread nearby keys apart."""
+
+
+@dataclass
+class NoveltyDetector:
+    """Mean novelty of multi-scale contexts, with a rest after each alarm (module doc)."""
+
+    scales: tuple[int, ...] = (8, 12, 20)
+    levels: int = 8
+    orders: int = 4
+    memory: int = 8000
+    rest: int = 100
+    rest_level: float = 0.5
+    warmup: int = 150
+    bits: int = 14
+    threshold: float = 0.5
+    name: str = "novelty"
+
+    def __post_init__(self) -> None:
+        if min(self.scales) < 1 or self.levels < 1 or self.memory < 2 or self.orders < 0:
+            raise ValueError("scales, levels and orders must be positive and memory at least 2")
+        # the stream counts each half of memory in 16 bits
+        if self.pane * self.keys_per_point >= 1 << 16:
+            raise ValueError("memory // 2 * patterns per point must stay below 65,536")
+
+    @property
+    def pane(self) -> int:
+        """Points per half of memory: counts cover the current and the previous half."""
+        return max(1, self.memory // 2)
+
+    @property
+    def block(self) -> int:
+        return max(1, self.memory // BLOCKS)
+
+    @property
+    def keys_per_point(self) -> int:
+        return len(self.scales) * (self.orders + 1)
+
+    @property
+    def lags(self) -> int:
+        """Symbols a context reaches back."""
+        return self.orders * max(self.scales)
+
+    @property
+    def context(self) -> int:
+        # counts reach two panes back, their contexts ``lags`` further, each symbol's
+        # range ``BLOCKS`` blocks and its smoothing a scale further still
+        return 2 * self.pane + self.lags + (BLOCKS + 1) * self.block + max(self.scales)
+
+    def fit(self, history: npt.ArrayLike) -> Self:
+        return self
+
+    def score(self, values: npt.ArrayLike, *, start: int = 0) -> FloatArray:
+        return self.trace(as_values(values), start).scores
+
+    def trace(self, x: FloatArray, start: int = 0, tail: int | None = None) -> NoveltyTrace:
+        """Scores and every intermediate a stream needs to continue from ``x``'s end.
+
+        With ``tail``, only the last ``tail`` points are scored (the rest report 0):
+        what a stream resuming after ``x`` needs, the patterns of all of them aside.
+        """
+        n = len(x)
+        positions = start + np.arange(n, dtype=np.int64)
+        symbols = []
+        ranges = []
+        for m in self.scales:
+            smooth = smoothed(x, m)
+            low, high, blocks = trailing_range(smooth, positions, self.block)
+            symbols.append(symbolize(smooth, low, high, self.levels))
+            ranges.append(blocks)
+        keys = self.keys(symbols, n)
+        first = 0 if tail is None else max(0, n - tail)
+        counts = pane_counts(bucket_of(keys, self.bits), positions, self.pane, first)
+        raw = np.zeros(n - first)
+        for column in range(keys.shape[1]):
+            raw = raw + 1.0 / (1.0 + counts[:, column])
+        raw = np.concatenate((np.zeros(first), raw / keys.shape[1]))
+        raw = np.where(positions < self.warmup, 0.0, raw)
+        loud = np.where(raw >= self.rest_level, positions, np.iinfo(np.int64).min // 2)
+        last_loud = np.maximum.accumulate(loud) if n else loud
+        before = np.concatenate(([np.iinfo(np.int64).min // 2], last_loud[:-1]))
+        scores = np.where(positions - before <= self.rest, 0.0, raw)
+        return NoveltyTrace(scores, symbols, ranges, keys, last_loud)
+
+    def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
+        """(n, keys_per_point) pattern of each point, scale by scale, order by order."""
+        base = 3 * self.levels + 1
+        marker = 3 * self.levels
+        out = np.empty((n, self.keys_per_point), dtype=np.int64)
+        column = 0
+        for index, (m, symbol) in enumerate(zip(self.scales, symbols, strict=True)):
+            key = symbol.astype(np.int64)
+            for order in range(self.orders + 1):
+                if order:
+                    key = key * base + lagged(symbol, order * m, marker)
+                out[:, column] = (key * 8 + order) * 16 + index
+                column += 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class NoveltyTrace:
+    scores: FloatArray
+    symbols: list[IntArray]
+    ranges: list[tuple[FloatArray, FloatArray]]
+    """Per scale, the min and max of each block, oldest block first."""
+    keys: npt.NDArray[np.int64]
+    last_loud: IntArray
+
+
+def smoothed(x: FloatArray, m: int) -> FloatArray:
+    """Mean of the last ``m`` points (fewer at the start), summed oldest first.
+
+    The stream sums its ring of the last ``m`` values in the same order, zeros for
+    the points before the series began, so both get the same bits.
+    """
+    n = len(x)
+    padded = np.concatenate((np.zeros(m - 1), x))
+    total = padded[:n].copy()
+    for lag in range(1, m):
+        total = total + padded[lag : lag + n]
+    seen = np.minimum(np.arange(1, n + 1), m).astype(np.float64)
+    return np.asarray(total / seen, dtype=np.float64)
+
+
+def trailing_range(
+    values: FloatArray, positions: IntArray, block: int
+) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray]]:
+    """Min and max of the 64 completed blocks before each point's block (in the first
+    block, of the values before the point): the range a level shift is measured against
+    stays put until its block is complete, instead of stretching to the shift at once.
+
+    Blocks are counted from the series start, so the range forgets a block at a time;
+    before any value they are +inf and -inf. Also returns each block's min and max.
+    """
+    n = len(values)
+    if not n:
+        empty = np.empty(0)
+        return empty, empty, (empty, empty)
+    lead = int(positions[0] % block)
+    blocks = -(-(lead + n) // block)
+    grid = np.full(blocks * block, np.inf)
+    grid[lead : lead + n] = values
+    low, block_min = _prefix_and_ring(grid.reshape(blocks, block), np.minimum, np.inf)
+    grid[:] = -np.inf
+    grid[lead : lead + n] = values
+    high, block_max = _prefix_and_ring(grid.reshape(blocks, block), np.maximum, -np.inf)
+    return low[lead : lead + n], high[lead : lead + n], (block_min, block_max)
+
+
+def _prefix_and_ring(
+    grid: FloatArray, extreme: np.ufunc, empty: float
+) -> tuple[FloatArray, FloatArray]:
+    """Per cell of a (blocks, block) grid, the extreme of the ``BLOCKS`` rows before
+    (of the cells before it in its row when there are none); and each row's extreme."""
+    rows, width = grid.shape
+    so_far = np.full((rows, width), empty)
+    so_far[:, 1:] = extreme.accumulate(grid, axis=1)[:, :-1]
+    per_block = extreme.reduce(grid, axis=1)
+    padded = np.concatenate((np.full(BLOCKS, empty), per_block))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, BLOCKS)[:rows]
+    ring = extreme.reduce(windows, axis=1)
+    cells = np.where(np.isinf(ring)[:, None], so_far, ring[:, None])
+    return np.asarray(cells.ravel(), dtype=np.float64), np.asarray(per_block, dtype=np.float64)
+
+
+def symbolize(values: FloatArray, low: FloatArray, high: FloatArray, levels: int) -> IntArray:
+    """Bins of width (high - low) / levels, numbered from the range's low minus one range
+    width (0) to its high plus one range width (3 * levels - 1), farther values clipped.
+
+    Bins outside the range keep a value far beyond it apart from a new record by a
+    hair. With no spread yet (one value seen, or a flat metric) the value's own bin is
+    the middle one and any other value lies just below or above.
+    """
+    span = high - low
+    spread = np.isfinite(span) & (span > 0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        level = np.floor((values - low) / np.where(spread, span, 1.0) * levels)
+    flat = np.where(values < low, -1, np.where(values > high, levels, levels // 2))
+    flat = np.where(np.isfinite(low), flat, levels // 2)
+    binned = np.where(spread, np.clip(np.nan_to_num(level), -levels, 2 * levels - 1), flat)
+    return binned.astype(np.int64) + levels
+
+
+def lagged(symbol: IntArray, lag: int, marker: int) -> IntArray:
+    """``symbol`` ``lag`` points earlier; ``marker`` before the first point."""
+    n = len(symbol)
+    out = np.full(n, marker, dtype=np.int64)
+    if lag < n:
+        out[lag:] = symbol[: n - lag]
+    return out
+
+
+def bucket_of(keys: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.int64]:
+    """Bucket of each pattern in a table of ``2 ** bits``."""
+    mixed = keys.astype(np.uint64) * GOLDEN
+    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def pane_counts(
+    buckets: npt.NDArray[np.int64], positions: IntArray, pane: int, first: int = 0
+) -> npt.NDArray[np.int64]:
+    """Per point from ``first`` on and per pattern, the earlier patterns in its bucket in
+    the current and in the previous pane (what the stream's two tables hold)."""
+    n, keys = buckets.shape
+    if first >= n:
+        return np.zeros((0, keys), dtype=np.int64)
+    stride = n + 1
+    ordered = np.sort((buckets * stride + np.arange(n)[:, None]).ravel())
+    asked, where = buckets[first:], positions[first:]
+    local = np.arange(first, n)[:, None]
+    # local index where the previous pane starts (clipped to the first point)
+    previous = np.maximum((where // pane - 1) * pane - positions[0], 0)[:, None]
+
+    def before(index: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        found = np.searchsorted(ordered, (asked * stride + index).ravel(), side="left")
+        return np.asarray(found.reshape(len(asked), keys), dtype=np.int64)
+
+    counts: npt.NDArray[np.int64] = before(local) - before(previous)
+    return counts
+
+
+NEVER = np.iinfo(np.int64).min // 2
+Array = TypeVar("Array", bound=np.ndarray[Any, Any])
+
+
+class NoveltyFleet:
+    """``NoveltyDetector`` scores for many series, one row of arrays each.
+
+    ``update`` scores one new value for each of some rows with the arithmetic of
+    ``NoveltyDetector.trace``, in the same order, so the scores are the batch scores
+    to the last bit. A row holds the last ``max(scales)`` values, per scale the block
+    minima and maxima of the range and the last ``orders * m`` symbols, and two
+    tables of ``2 ** bits`` pattern counts, one per half of memory, packed as the low and
+    high 16 bits of one word per bucket so a lookup reads both at once (64 KiB per
+    series at the default 14 bits).
+    """
+
+    def __init__(self, detector: NoveltyDetector | None = None) -> None:
+        self.detector = d = detector or NoveltyDetector()
+        self.threshold = d.threshold
+        self.rows = 0
+        self._span = max(d.scales)
+        self._size = 1 << d.bits
+        self._base = 3 * d.levels + 1
+        self._marker = 3 * d.levels
+        scales = len(d.scales)
+        self.count = np.zeros(0, dtype=np.int64)
+        self.begin = np.zeros(0, dtype=np.int64)
+        self.last_loud = np.zeros(0, dtype=np.int64)
+        self.raw = np.zeros((0, self._span))
+        self.block_min = np.zeros((0, scales, BLOCKS))
+        self.block_max = np.zeros((0, scales, BLOCKS))
+        self.ring_min = np.zeros((0, scales))
+        self.ring_max = np.zeros((0, scales))
+        self.now_min = np.zeros((0, scales))
+        self.now_max = np.zeros((0, scales))
+        self.symbols = [np.zeros((0, d.orders * m + 1), dtype=np.int64) for m in d.scales]
+        self.tables = np.zeros((0, self._size), dtype=np.uint32)
+
+    def _grow(self, rows: int) -> None:
+        extra = rows - len(self.count)
+        if extra <= 0:
+            return
+        inf = np.inf
+
+        def more(array: Array, fill: float) -> Array:
+            block = np.full((extra, *array.shape[1:]), fill, dtype=array.dtype)
+            return cast(Array, np.concatenate((array, block)))
+
+        self.count = more(self.count, 0)
+        self.begin = more(self.begin, 0)
+        self.last_loud = more(self.last_loud, NEVER)
+        self.raw = more(self.raw, 0.0)
+        self.block_min, self.block_max = more(self.block_min, inf), more(self.block_max, -inf)
+        self.ring_min, self.ring_max = more(self.ring_min, inf), more(self.ring_max, -inf)
+        self.now_min, self.now_max = more(self.now_min, inf), more(self.now_max, -inf)
+        self.symbols = [more(ring, self._marker) for ring in self.symbols]
+        self.tables = more(self.tables, 0)
+
+    def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
+        """A new row continuing ``history`` (the series from position ``start``)."""
+        d = self.detector
+        row = self.rows
+        self.rows += 1
+        if self.rows > len(self.count):
+            self._grow(2 * self.rows)
+        values = as_values(history) if len(np.asarray(history)) else np.empty(0)
+        n = len(values)
+        end = start + n
+        self.count[row], self.begin[row] = end, start
+        self.tables[row] = 0
+        if not n:
+            return row
+        trace = d.trace(values, start, tail=d.rest)
+        self.last_loud[row] = trace.last_loud[-1]
+        kept = np.arange(max(start, end - self._span), end)
+        self.raw[row, kept % self._span] = values[kept - start]
+        block_ids = np.unique(np.arange(start, end) // d.block)
+        done = block_ids < end // d.block
+        for index in range(len(d.scales)):
+            low, high = trace.ranges[index]
+            full = block_ids[done][-BLOCKS:]
+            self.block_min[row, index, full % BLOCKS] = low[done][-BLOCKS:]
+            self.block_max[row, index, full % BLOCKS] = high[done][-BLOCKS:]
+            self.ring_min[row, index] = self.block_min[row, index].min()
+            self.ring_max[row, index] = self.block_max[row, index].max()
+            if not done[-1]:
+                self.now_min[row, index], self.now_max[row, index] = low[-1], high[-1]
+            ring = self.symbols[index]
+            back = np.arange(max(start, end - ring.shape[1]), end)
+            ring[row, back % ring.shape[1]] = trace.symbols[index][back - start]
+        buckets = bucket_of(trace.keys, d.bits)
+        positions = np.arange(start, end)
+        last_pane = (end - 1) // d.pane
+        for pane in (last_pane - 1, last_pane):
+            mine = buckets[positions // d.pane == pane].ravel()
+            counts = np.bincount(mine, minlength=self._size).astype(np.uint32)
+            self.tables[row] |= counts << np.uint32(16 * (pane % 2))
+        return row
+
+    def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
+        """Score one new value for each of ``rows`` (distinct), then remember it."""
+        d = self.detector
+        at = self.count[rows]
+        span = self._span
+        raw_values = self.raw.reshape(-1)
+        raw_values[rows * span + at % span] = values
+        seen = np.minimum(at - self.begin[rows] + 1, span).astype(np.float64)
+        keys = np.empty((d.keys_per_point, len(rows)), dtype=np.int64)
+        column = 0
+        for index, m in enumerate(d.scales):
+            total = raw_values.take(rows * span + (at - m + 1) % span)
+            for lag in range(m - 2, -1, -1):
+                total = total + raw_values.take(rows * span + (at - lag) % span)
+            smooth = total / np.minimum(seen, float(m))
+            low, high = self.ring_min[rows, index], self.ring_max[rows, index]
+            low = np.where(np.isinf(low), self.now_min[rows, index], low)
+            high = np.where(np.isinf(high), self.now_max[rows, index], high)
+            symbol = symbolize(smooth, low, high, d.levels)
+            ring = self.symbols[index]
+            width = ring.shape[1]
+            key = symbol
+            for order in range(d.orders + 1):
+                if order:
+                    key = key * self._base + ring[rows, (at - order * m) % width]
+                keys[column] = (key * 8 + order) * 16 + index
+                column += 1
+            ring[rows, at % width] = symbol
+            self._extend_range(rows, index, at, smooth)
+        pane = at // d.pane
+        shift = (np.uint32(16) * (pane % 2)).astype(np.uint32)
+        starting = at % d.pane == 0
+        if starting.any():
+            # a new half of memory: forget the half before the previous one
+            keep = ~(np.uint32(0xFFFF) << shift[starting])
+            self.tables[rows[starting]] &= keep[:, None]
+        cells = rows * self._size + bucket_of(keys, d.bits)
+        table = self.tables.reshape(-1)
+        words = table.take(cells)
+        counts = (words & np.uint32(0xFFFF)).astype(np.int64) + (words >> np.uint32(16))
+        raw = np.zeros(len(rows))
+        for column in range(d.keys_per_point):
+            raw = raw + 1.0 / (1.0 + counts[column])
+        raw = np.where(at < d.warmup, 0.0, raw / d.keys_per_point)
+        scores = np.where(at - self.last_loud[rows] <= d.rest, 0.0, raw)
+        self.last_loud[rows] = np.where(raw >= d.rest_level, at, self.last_loud[rows])
+        one = np.uint32(1) << shift
+        table[cells] = words + one
+        # rarely, two patterns of a row share a bucket: count each of them
+        ordered = np.sort(cells, axis=0)
+        shared = np.flatnonzero((ordered[1:] == ordered[:-1]).any(axis=0))
+        if len(shared):
+            table[cells[:, shared]] = words[:, shared]
+            np.add.at(table, cells[:, shared].ravel(), np.tile(one[shared], len(cells)))
+        self.count[rows] = at + 1
+        return scores
+
+    def _extend_range(self, rows: IntArray, index: int, at: IntArray, smooth: FloatArray) -> None:
+        block = self.detector.block
+        self.now_min[rows, index] = np.fmin(self.now_min[rows, index], smooth)
+        self.now_max[rows, index] = np.fmax(self.now_max[rows, index], smooth)
+        done = (at + 1) % block == 0
+        if not done.any():
+            return
+        closed, slots = rows[done], (at[done] // block) % BLOCKS
+        self.block_min[closed, index, slots] = self.now_min[closed, index]
+        self.block_max[closed, index, slots] = self.now_max[closed, index]
+        self.ring_min[closed, index] = self.block_min[closed, index].min(axis=1)
+        self.ring_max[closed, index] = self.block_max[closed, index].max(axis=1)
+        self.now_min[closed, index] = np.inf
+        self.now_max[closed, index] = -np.inf

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opscast.anomaly.detectors import make_detector
+from opscast.anomaly.novelty import NoveltyDetector, NoveltyFleet
+from opscast.anomaly.stream import StreamScorer, fleet_of
+
+# small windows and a tiny table, so generated series cross panes, blocks, the warm-up,
+# rests and bucket collisions
+SMALL = NoveltyDetector(scales=(1, 2, 3), orders=2, memory=24, rest=4, warmup=3, bits=5)
+
+values = st.lists(
+    st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=1, max_size=150
+).map(np.array)
+rounded = st.lists(st.integers(-3, 3), min_size=1, max_size=150).map(
+    lambda steps: np.cumsum(np.array(steps, dtype=np.float64))
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(series=st.lists(st.one_of(values, rounded), min_size=1, max_size=4), data=st.data())
+def test_a_fleet_in_ticks_gives_every_series_its_batch_scores(
+    series: list[np.ndarray], data: st.DataObject
+) -> None:
+    fleet = NoveltyFleet(SMALL)
+    cuts = [data.draw(st.integers(0, len(x)), label="history") for x in series]
+    rows = np.array([fleet.add(x[:cut]) for x, cut in zip(series, cuts, strict=True)])
+    got: list[list[float]] = [[] for _ in series]
+    step = 0
+    while True:
+        due = [i for i, x in enumerate(series) if cuts[i] + step < len(x)]
+        if not due:
+            break
+        ticked = np.array([series[i][cuts[i] + step] for i in due])
+        for i, score in zip(due, fleet.update(rows[due], ticked), strict=True):
+            got[i].append(float(score))
+        step += 1
+    for x, cut, scores in zip(series, cuts, got, strict=True):
+        np.testing.assert_array_equal(np.array(scores), SMALL.score(x)[cut:])
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=st.one_of(values, rounded), extra=st.integers(0, 40))
+def test_a_stream_restarted_from_the_last_context_points_continues_exactly(
+    x: np.ndarray, extra: int
+) -> None:
+    whole = SMALL.score(x)
+    cut = min(len(x), SMALL.context + extra)
+    tail = cut - SMALL.context
+    if tail < 0:
+        return
+    fleet = NoveltyFleet(SMALL)
+    row = fleet.add(x[tail:cut], start=tail)
+    restarted = [fleet.update(np.array([row]), np.array([value]))[0] for value in x[cut:]]
+    np.testing.assert_array_equal(np.array(restarted), whole[cut:])
+    np.testing.assert_array_equal(SMALL.score(x[tail:], start=tail)[cut - tail :], whole[cut:])
+
+
+@settings(max_examples=20, deadline=None)
+@given(x=st.one_of(values, rounded), sizes=st.lists(st.integers(1, 30), max_size=6))
+def test_stream_scorer_batches_equal_the_whole(x: np.ndarray, sizes: list[int]) -> None:
+    stream = StreamScorer(SMALL)
+    parts, at = [], 0
+    for size in [*sizes, len(x)]:
+        parts.append(stream.update(x[at : at + size]))
+        at += size
+    np.testing.assert_array_equal(np.concatenate(parts)[: len(x)], SMALL.score(x))
+
+
+def daily(days: int, seed: int) -> np.ndarray:
+    """Five-minute points of a noisy daily cycle."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(288 * days)
+    return 50 + 20 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 1, len(t))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_level_shift_is_flagged_soon_and_the_steady_days_before_stay_quiet(seed: int) -> None:
+    x = daily(14, seed)
+    shift = 288 * 12 + 100
+    x[shift:] += 60
+    detector = make_detector("novelty")
+    scores = detector.score(x)
+    flagged = np.flatnonzero(scores >= detector.threshold)
+    after = flagged[flagged >= shift]
+    assert len(after), "the shift is flagged"
+    assert after[0] - shift <= 30, "within 30 points"
+    # the last three steady days before the shift: a repeated cycle is not news
+    assert not np.any((flagged >= shift - 3 * 288) & (flagged < shift))
+
+
+def test_a_repeated_alarm_rests() -> None:
+    x = daily(10, 4)
+    x[2000:2300] += np.linspace(0, 150, 300)
+    detector = NoveltyDetector()
+    flagged = np.flatnonzero(detector.score(x) >= detector.threshold)
+    assert len(flagged)
+    assert np.all(np.diff(flagged) > detector.rest)
+
+
+def test_the_default_fleet_of_the_stream_is_the_array_fleet() -> None:
+    assert isinstance(fleet_of(lambda: make_detector("novelty")), NoveltyFleet)
+
+
+@pytest.mark.parametrize(
+    "settings_",
+    [{"scales": (0,)}, {"levels": 0}, {"memory": 1}, {"memory": 20_000}],
+)
+def test_invalid_settings_are_refused(settings_: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        NoveltyDetector(**settings_)  # type: ignore[arg-type]
