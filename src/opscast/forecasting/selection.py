@@ -45,13 +45,23 @@ FALLBACK_MODEL = "seasonal_naive"
 # two backtest windows rank close candidates mostly by chance, and picking the chance
 # winner per series did worse than the overall best model in our benchmarks.
 SWITCH_MARGIN = 0.1
+# auto also weighs the mean of the best few candidates as one more candidate: the M4
+# results (the median or mean of ETS, Theta and ARIMA; FFORMA's weighting) show that
+# combining models which fail differently beats choosing among them more often than not.
+COMBINATION = "combination"
+COMBINED = 3
 KEYS = ["unique_id", "ds", "cutoff", "horizon", "y"]
 
 
 def default_candidates(spec: ModelSpec) -> list[str]:
-    """Cheap ones first; MSTL joins them when the data has several cycles."""
-    cheap = [*CHEAP_CANDIDATES, "mstl"] if len(spec.seasons) > 1 else list(CHEAP_CANDIDATES)
-    return [*cheap, *EXPENSIVE_CANDIDATES]
+    """Cheap ones first; MSTL leads the expensive ones when the data has several cycles."""
+    expensive = ["mstl", *EXPENSIVE_CANDIDATES] if len(spec.seasons) > 1 else EXPENSIVE_CANDIDATES
+    return [*CHEAP_CANDIDATES, *expensive]
+
+
+def is_cheap(candidate: str) -> bool:
+    """Global models (one fit for all series) and the seasonal naive run on every series."""
+    return candidate in CHEAP_CANDIDATES or candidate not in LOCAL_MODELS
 
 
 class SelectingForecaster:
@@ -131,6 +141,24 @@ class SelectingForecaster:
         means = relative.mean()
         return str(means.idxmin()) if means.notna().any() else complete[0]
 
+    def _members(self, df: pd.DataFrame, errors: pd.DataFrame) -> list[str]:
+        """The ``COMBINED`` candidates closest to the best complete one, for the combination.
+
+        Each candidate is compared with the best complete candidate on the series it was
+        tried on (the expensive ones only reach some), by the ratio of their mean scaled
+        errors there.
+        """
+        best = self._overall_best(df, errors)
+        if best is None:
+            return []
+        relative = errors.div(self._scales(df, errors.index), axis=0)
+        ratios = {}
+        for candidate in relative.columns:
+            common = relative[[candidate, best]].dropna()
+            if not common.empty and common[best].mean() > 0:
+                ratios[str(candidate)] = common[candidate].mean() / common[best].mean()
+        return sorted(ratios, key=ratios.__getitem__)[:COMBINED]
+
     def _errors(self, tables: dict[str, pd.Series]) -> tuple[pd.DataFrame, pd.DataFrame]:
         joined = pd.concat(tables, axis=1).reset_index()
         usable = list(tables)
@@ -139,8 +167,8 @@ class SelectingForecaster:
 
     def fit(self, df: pd.DataFrame) -> Self:
         started = time.monotonic()
-        cheap = [c for c in self.candidates if c not in EXPENSIVE_CANDIDATES]
-        expensive = [c for c in self.candidates if c in EXPENSIVE_CANDIDATES]
+        cheap = [c for c in self.candidates if is_cheap(c)]
+        expensive = [c for c in self.candidates if not is_cheap(c)]
         tables: dict[str, pd.Series] = {}
         for candidate in cheap:
             points = self._backtest(candidate, df)
@@ -179,13 +207,21 @@ class SelectingForecaster:
         chosen: dict[str, list[str]] = {}
         if tables:
             joined, errors = self._errors(tables)
+            members: list[str] = []
+            if self.name == "auto":
+                members = self._members(df, errors)
+                if len(members) > 1:
+                    combined = joined[members].mean(axis=1, skipna=False)
+                    errors[COMBINATION] = (
+                        (combined - joined["y"]).abs().groupby(joined["unique_id"]).mean()
+                    )
             overall = self._overall_best(df, errors) if self.name == "auto" else None
             for uid, row in errors.iterrows():
                 ranked = row.dropna().sort_values(kind="stable")
                 picked = [str(model) for model in ranked.index[:keep]]
                 if overall is not None and ranked.iloc[0] > (1 - SWITCH_MARGIN) * row[overall]:
                     picked = [overall]
-                chosen[str(uid)] = picked
+                chosen[str(uid)] = members if picked == [COMBINATION] else picked
             usable = list(tables)
             membership = pd.DataFrame(
                 {

@@ -87,7 +87,7 @@ class WindowForecaster:
         self.seasons = tuple(s for s in seasons if s > 1)
         self.seed = seed
         self.max_rows = max_rows
-        self.span = self.season_length if self.season_length > 1 else RECENT_LAGS
+        self.span = 2 * self.season_length if self.season_length > 1 else RECENT_LAGS
         self.lags = window_lags(self.season_length, self.seasons)
         self._cycles = tuple(sorted({self.season_length, *self.seasons} - {1}))
         self._model: Any = None

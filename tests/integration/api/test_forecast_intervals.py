@@ -27,7 +27,9 @@ BAD_LEVELS = [0, 100, -5, 150]
 
 
 @pytest.fixture(scope="module")
-def traffic(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> Iterator[TestClient]:
+def traffic(
+    tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path
+) -> Iterator[TestClient]:
     tmp = tmp_path_factory.mktemp("intervals")
     (tmp / "var").mkdir()
     (tmp / "no-data").mkdir()
@@ -109,9 +111,7 @@ def test_incident_forecast_with_level_adds_bounds(incidents: TestClient) -> None
 
 
 @pytest.mark.parametrize("level", BAD_LEVELS)
-def test_incident_level_outside_0_100_is_422_naming_it(
-    incidents: TestClient, level: float
-) -> None:
+def test_incident_level_outside_0_100_is_422_naming_it(incidents: TestClient, level: float) -> None:
     response = incidents.post("/forecast", json={**INCIDENTS, "level": level})
     assert response.status_code == 422, response.text
     assert "level" in response.text
