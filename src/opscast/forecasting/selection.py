@@ -4,16 +4,21 @@ Both rank candidate models per series by their backtest MAE on the same windows,
 the choice is made on out-of-sample errors, never on in-sample fit.
 
 Selection over thousands of series has to spend its time where it pays. Cheap
-candidates (seasonal naive, theta, a global LightGBM fitted once for all series) are
-backtested on every series first. Expensive ones (AutoETS, AutoARIMA) then run on the
-series the cheap ones served worst (largest backtest error relative to the series'
-in-sample seasonal naive error), hardest first, until a time budget is spent: by
-default twice what the cheap stage took, so ``auto`` costs a predictable multiple of
-its cheapest candidates and degrades to "cheap models everywhere, expensive ones where
-they were most needed" rather than to an unbounded run. ``auto`` keeps the candidate
-that is best over all series (by error relative to each series' seasonal naive error)
-unless another one beats it on a series by more than 10 %. A series too short for any
-backtest window gets the seasonal naive forecast.
+candidates (seasonal naive and global models, each fitted once for all series per
+window: LightGBM, and for data with several cycles the window-normalised LightGBM) are
+backtested on every series first. Expensive ones (MSTL, Theta, AutoETS, AutoARIMA, one
+fit per series) then run on the series the cheap ones served worst (largest backtest
+error relative to the series' in-sample seasonal naive error), hardest first, until a
+time budget is spent: by default half of what the cheap stage took (at least
+``MIN_BUDGET``), so ``auto`` costs a predictable multiple of its cheapest candidates,
+about (windows + 1) / windows x 1.5 times their backtest, and degrades to "cheap models
+everywhere, expensive ones where they were most needed" rather than to an unbounded run.
+
+``auto`` then weighs one more candidate, the mean of the three candidates closest to the
+best (the M4 lesson: combinations beat selections), and keeps the candidate that is best
+over all series (by error relative to each series' seasonal naive error) unless another
+one beats it on a series by more than 10 %. A series too short for any backtest window
+gets the seasonal naive forecast.
 """
 
 from __future__ import annotations
@@ -33,13 +38,14 @@ from opscast.forecasting.zoo import (
     CHEAP_CANDIDATES,
     EXPENSIVE_CANDIDATES,
     LOCAL_MODELS,
+    MULTI_SEASONAL_CANDIDATES,
     ModelSpec,
     single_model,
 )
 
 ENSEMBLE_SIZE = 3
-BUDGET_FACTOR = 2.0  # default budget for expensive candidates, in multiples of the cheap stage
-MIN_BUDGET = 20.0  # seconds: small sets always get their expensive candidates
+BUDGET_FACTOR = 0.5  # default budget for expensive candidates, in multiples of the cheap stage
+MIN_BUDGET = 5.0  # seconds: small sets always get their expensive candidates
 FALLBACK_MODEL = "seasonal_naive"
 # auto leaves the model best over all series only for one clearly better on a series:
 # two backtest windows rank close candidates mostly by chance, and picking the chance
@@ -54,9 +60,11 @@ KEYS = ["unique_id", "ds", "cutoff", "horizon", "y"]
 
 
 def default_candidates(spec: ModelSpec) -> list[str]:
-    """Cheap ones first; MSTL leads the expensive ones when the data has several cycles."""
-    expensive = ["mstl", *EXPENSIVE_CANDIDATES] if len(spec.seasons) > 1 else EXPENSIVE_CANDIDATES
-    return [*CHEAP_CANDIDATES, *expensive]
+    """Cheap ones first. Data with several cycles adds the window model to them and MSTL
+    ahead of the expensive ones."""
+    if len(spec.seasons) > 1:
+        return [*CHEAP_CANDIDATES, *MULTI_SEASONAL_CANDIDATES, "mstl", *EXPENSIVE_CANDIDATES]
+    return [*CHEAP_CANDIDATES, *EXPENSIVE_CANDIDATES]
 
 
 def is_cheap(candidate: str) -> bool:
@@ -154,9 +162,10 @@ class SelectingForecaster:
         relative = errors.div(self._scales(df, errors.index), axis=0)
         ratios = {}
         for candidate in relative.columns:
-            common = relative[[candidate, best]].dropna()
-            if not common.empty and common[best].mean() > 0:
-                ratios[str(candidate)] = common[candidate].mean() / common[best].mean()
+            both = relative[candidate].notna() & relative[best].notna()
+            baseline = relative.loc[both, best].mean()
+            if both.any() and baseline > 0:
+                ratios[str(candidate)] = relative.loc[both, candidate].mean() / baseline
         return sorted(ratios, key=ratios.__getitem__)[:COMBINED]
 
     def _errors(self, tables: dict[str, pd.Series]) -> tuple[pd.DataFrame, pd.DataFrame]:
