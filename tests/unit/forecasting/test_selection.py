@@ -106,15 +106,16 @@ def test_auto_leaves_the_overall_best_only_for_a_clear_win() -> None:
 
 
 def test_auto_takes_the_mean_of_the_best_three_where_it_wins() -> None:
-    """Three candidates err by +1, -1 and +0.5 on every point: their mean errs by 1/6, a
-    clear win over each of them on every series, so auto averages the three."""
+    """Three candidates err by +0.5, -0.5 and +0.5 on every point: their mean errs by 1/6,
+    a clear win over each on every series, so auto averages them; naive is too far behind
+    the best to join the combination."""
     history = pd.DataFrame(
         {"unique_id": np.repeat(["a", "b"], 4), "ds": list(range(4)) * 2, "y": [0.0, 1] * 4}
     )
     keys = pd.MultiIndex.from_tuples([(uid, 4, 3, 1, 0.0) for uid in ("a", "b")], names=KEYS)
     tables = {
-        "theta": pd.Series([1.0, 1.0], index=keys),
-        "ets": pd.Series([-1.0, -1.0], index=keys),
+        "theta": pd.Series([0.5, 0.5], index=keys),
+        "ets": pd.Series([-0.5, -0.5], index=keys),
         "lightgbm": pd.Series([0.5, 0.5], index=keys),
         "naive": pd.Series([9.0, 9.0], index=keys),
     }
