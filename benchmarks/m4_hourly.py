@@ -226,3 +226,7 @@ def print_table(
         )
     for name, owa in PUBLISHED:
         print(f"| {name} (published) | | | {owa:.3f} | | | |")
+
+
+if __name__ == "__main__":
+    main()
