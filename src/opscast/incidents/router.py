@@ -19,9 +19,7 @@ router = APIRouter(tags=["incidents"])
     summary="Incident counts of a category for the next periods",
     responses={
         404: {"description": "unknown category (the message lists the known ones)"},
-        422: {
-            "description": "bad granularity, future_periods or level; too little history"
-        },
+        422: {"description": "bad granularity, future_periods or level; too little history"},
     },
 )
 def forecast(body: ForecastRequest, request: Request, session: SessionDep) -> ForecastResponse:
