@@ -79,6 +79,7 @@ class ForecastResponse(BaseModel):
 
     @classmethod
     def of(cls, result: CategoryForecast) -> ForecastResponse:
+        missing: list[float | None] = [None] * len(result.values)
         return cls(
             category=result.category,
             granularity=IncidentGranularity(result.granularity.value),
@@ -87,8 +88,8 @@ class ForecastResponse(BaseModel):
                 for day, value, low, high in zip(
                     result.dates,
                     result.values,
-                    result.lower or [None] * len(result.values),
-                    result.upper or [None] * len(result.values),
+                    result.lower or missing,
+                    result.upper or missing,
                     strict=True,
                 )
             ],

@@ -303,8 +303,9 @@ def _half_widths(
             f"periods: {exc}; ask for fewer periods or no level",
             field="level",
         ) from exc
-    errors = points["y"] - points[model.model_name]
-    return step_half_widths(points["horizon"], errors, level, periods).tolist()
+    errors = (points["y"] - points[model.model_name]).to_numpy(np.float64)
+    half = step_half_widths(points["horizon"].to_numpy(np.int64), errors, level, periods)
+    return [float(width) for width in half]
 
 
 class IncidentForecaster:
