@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     mlflow_uri: str | None = None
     dask_scheduler: str | None = None
+    # worker processes for per-series forecasting without Dask: 0 every core, -1 all but one
+    forecast_jobs: int = Field(default=0, ge=-64, le=256)
 
     data_dir: Path = Path("../shared/data")
     var_dir: Path = Path("var")

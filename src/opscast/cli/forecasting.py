@@ -27,6 +27,13 @@ SeasonOption = Annotated[
         "(--season-length 24 --season-length 168); from --freq if omitted.",
     ),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Worker processes for per-series models: 0 for every core, -1 all but one "
+        "[default: OPSCAST_FORECAST_JOBS, every core].",
+    ),
+]
 BudgetOption = Annotated[
     float | None,
     typer.Option(
@@ -51,6 +58,7 @@ def forecast_command(
         int, typer.Option(min=1, help="Backtest windows for selection and intervals.")
     ] = 2,
     time_budget: BudgetOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Forecast every series of a CSV; writes unique_id, ds, <model> and -lo-L/-hi-L columns.
 
@@ -72,6 +80,7 @@ def forecast_command(
             on_step=step,
             time_budget=time_budget,
             scheduler=settings.dask_scheduler,
+            jobs=settings.forecast_jobs if jobs is None else jobs,
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     result.forecasts.to_csv(output, index=False)
@@ -109,6 +118,7 @@ def backtest_command(
     freq: FreqOption = None,
     season_length: SeasonOption = None,
     time_budget: BudgetOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Rolling-origin backtest: MAE, RMSE, MAPE, sMAPE and MASE per model and per series."""
     from opscast.forecasting import backtest
@@ -128,6 +138,7 @@ def backtest_command(
             on_step=report,
             time_budget=time_budget,
             scheduler=settings.dask_scheduler,
+            jobs=settings.forecast_jobs if jobs is None else jobs,
         )
     per_series: dict[str, dict[str, dict[str, float | None]]] = {}
     for row in result.per_series.to_dict("records"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from opscast.forecasting.protocol import ForecastingError
@@ -52,3 +53,35 @@ def add_intervals(
         result[f"{model}-lo-{label}"] = result[model] - half
         result[f"{model}-hi-{label}"] = result[model] + half
     return result.drop(columns="horizon")
+
+
+def step_half_widths(
+    horizons: Sequence[int] | npt.NDArray[np.int64],
+    errors: Sequence[float] | npt.NDArray[np.float64],
+    level: float,
+    h: int,
+) -> npt.NDArray[np.float64]:
+    """Half-widths of the ``level`` % interval for steps 1..h of one series.
+
+    ``horizons`` and ``errors`` pair each backtest error with its step. The width of a
+    step is the conformal quantile of its absolute errors (the ``ceil((n + 1) * level)``-th
+    smallest of ``n``, which covers at least ``level`` % of exchangeable errors; the largest
+    when ``n`` is too small for that). A step the backtest never reached borrows the widest
+    width seen, never a narrower one: uncertainty does not shrink with the horizon.
+    """
+    (checked,) = check_levels([level])
+    steps = np.asarray(horizons, dtype=np.int64)
+    absolute = np.abs(np.asarray(errors, dtype=np.float64))
+    if steps.shape != absolute.shape:
+        raise ForecastingError("pass one backtest error per horizon step")
+    widths = np.full(h, np.nan)
+    for step in range(1, h + 1):
+        seen = np.sort(absolute[(steps == step) & np.isfinite(absolute)])
+        if seen.size:
+            rank = min(seen.size, int(np.ceil((seen.size + 1) * checked / 100)))
+            widths[step - 1] = seen[rank - 1]
+    if np.isnan(widths).all():
+        raise ForecastingError("no backtest errors to calibrate the interval on")
+    widest = float(np.nanmax(widths))
+    result: npt.NDArray[np.float64] = np.where(np.isnan(widths), widest, widths)
+    return result

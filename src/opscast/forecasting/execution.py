@@ -9,14 +9,22 @@ they need as arguments.
 Chunks run in the order given, so work ranked by priority is cut at the least useful
 end when a deadline passes; the estimate of the time left is the measured time per
 series so far times the series still to go.
+
+Without a cluster the chunks run on every core of this machine (``jobs`` worker
+processes, all cores by default, forked so that they start without re-importing the
+models): a per-series fit is pure CPU, so one core would leave the others idle while
+statsforecast's own ``n_jobs=-1`` uses them all.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import Any, Self
 
@@ -31,6 +39,25 @@ DASK_HINT = "distributed fitting needs Dask; install it with: pip install 'opsca
 LOCAL_CHUNKS = 20  # progress updates per stage when running here
 MIN_LOCAL_CHUNK = 25  # series: below that a chunk's fixed cost outweighs a progress update
 CHUNKS_PER_THREAD = 4  # enough to balance uneven series over a cluster's threads
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``None`` or 0 means every core; a negative count leaves that many cores free, as
+    joblib's ``-1`` (all) and ``-2`` (all but one) do."""
+    cores = available_cores()
+    if not jobs:
+        return cores
+    if jobs < 0:
+        return max(1, cores + 1 + jobs)
+    return jobs
 
 
 def fit_predict(make_model: Callable[[], Forecaster], h: int, chunk: pd.DataFrame) -> pd.DataFrame:
@@ -60,10 +87,18 @@ def duration(seconds: float) -> str:
 class SeriesRunner:
     """Runs a function of a long-format frame over chunks of its series."""
 
-    def __init__(self, scheduler: str | None = None, *, on_step: Progress | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        on_step: Progress | None = None,
+        jobs: int | None = None,
+    ) -> None:
         self.scheduler = scheduler
         self.on_step = on_step
+        self.jobs = resolve_jobs(jobs)
         self._client: Any = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -77,6 +112,16 @@ class SeriesRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _local_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        return self._pool
 
     def report(self, message: str) -> None:
         if self.on_step is not None:
@@ -100,7 +145,8 @@ class SeriesRunner:
 
     def _chunk_count(self, n_series: int) -> int:
         if self.scheduler is None:
-            return max(1, min(LOCAL_CHUNKS, n_series // MIN_LOCAL_CHUNK))
+            wanted = max(LOCAL_CHUNKS, CHUNKS_PER_THREAD * self.jobs)
+            return max(1, min(wanted, n_series // MIN_LOCAL_CHUNK))
         threads = sum(self._dask().nthreads().values()) or 1
         return min(n_series, CHUNKS_PER_THREAD * threads)
 
@@ -145,13 +191,31 @@ class SeriesRunner:
             self.report(f"{label}{where}: {finished}/{total} series, ~{duration(left)} left")
 
         self.report(f"{label}: {total} series")
-        if self.scheduler is None:
+        if self.scheduler is None and (self.jobs == 1 or len(chunks) == 1):
             for index, chunk in enumerate(chunks):
                 if deadline is not None and time.monotonic() > deadline:
                     break
                 results[index] = work(chunk)
                 done += sizes[index]
                 progress(done)
+        elif self.scheduler is None:
+            pool = self._local_pool()
+            # at most one chunk queued per worker beyond the running ones, so a deadline
+            # leaves the least important chunks unstarted
+            pending: dict[Future[pd.DataFrame], int] = {}
+            queue = iter(enumerate(chunks))
+            for index, chunk in itertools.islice(queue, 2 * self.jobs):
+                pending[pool.submit(work, chunk)] = index
+            while pending:
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    index = pending.pop(future)
+                    results[index] = future.result()
+                    done += sizes[index]
+                    progress(done)
+                if deadline is None or time.monotonic() <= deadline:
+                    for index, chunk in itertools.islice(queue, len(ready)):
+                        pending[pool.submit(work, chunk)] = index
         else:
             from distributed import as_completed
 

@@ -138,7 +138,9 @@ def _backtest_points(
             )
         return points
     runner.report(f"backtesting {name}")
-    quiet = SeriesRunner(runner.scheduler)  # a selection per window would flood the progress line
+    quiet = SeriesRunner(
+        runner.scheduler, jobs=runner.jobs
+    )  # a selection per window would flood the progress line
     return cross_validate(
         partial(_model, name, spec, h, 2, quiet, time_budget, candidates),
         df,
@@ -171,12 +173,13 @@ def forecast(
     time_budget: float | None = None,
     scheduler: str | None = None,
     candidates: Sequence[str] | None = None,
+    jobs: int | None = None,
 ) -> ForecastResult:
     """Fit ``model`` on every series and forecast ``h`` steps, with intervals at ``levels``.
 
     ``candidates`` and ``time_budget`` (seconds for the expensive candidates) shape what
     ``auto``/``ensemble`` try; ``scheduler`` is a Dask scheduler address to fit local
-    models on.
+    models on; ``jobs`` the worker processes here without one (all cores when ``None``).
     """
     check_model_names([model])
     checked_levels = check_levels(levels)
@@ -189,7 +192,7 @@ def forecast(
     calibration: pd.DataFrame | None = None
     chosen: dict[str, list[str]] = {}
     tried: dict[str, int] = {}
-    with SeriesRunner(scheduler, on_step=on_step) as runner:
+    with SeriesRunner(scheduler, on_step=on_step, jobs=jobs) as runner:
         if model in LOCAL_MODELS:
             work = partial(fit_predict, single_model(model, spec), h)
             result = runner.run(work, clean, f"fitting {model}")
@@ -243,6 +246,7 @@ def backtest(
     time_budget: float | None = None,
     scheduler: str | None = None,
     candidates: Sequence[str] | None = None,
+    jobs: int | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of each model: MAE, RMSE, MAPE, sMAPE, MASE per series and overall.
 
@@ -255,7 +259,7 @@ def backtest(
     clean = validate_long_frame(df)
     spec = model_spec(clean, freq, season_length, seasons)
     joined: pd.DataFrame | None = None
-    with SeriesRunner(scheduler, on_step=on_step) as runner:
+    with SeriesRunner(scheduler, on_step=on_step, jobs=jobs) as runner:
         for name in names:
             made = _backtest_points(
                 name,

@@ -93,3 +93,48 @@ def m4_scores(
     base = means.loc["naive2"]
     means["owa"] = 0.5 * (means["smape"] / base["smape"] + means["mase"] / base["mase"])
     return means.reset_index()
+
+
+def msis(
+    actual: FloatArray, lower: FloatArray, upper: FloatArray, scale: float, level: float = 95
+) -> float:
+    """M4's mean scaled interval score of one series: width plus 2/alpha times each miss.
+
+    ``scale`` is MASE's (the in-sample seasonal naive error), so an MSIS compares across
+    series as MASE does; lower is better, and a narrow interval pays for every miss.
+    """
+    alpha = 1 - level / 100
+    below = np.clip(lower - actual, 0, None)
+    above = np.clip(actual - upper, 0, None)
+    score = (upper - lower) + 2 / alpha * (below + above)
+    return float(np.mean(score)) / scale
+
+
+def interval_scores(
+    forecasts: pd.DataFrame, insample: pd.DataFrame, models: list[str], period: int, level: float
+) -> pd.DataFrame:
+    """Mean MSIS and coverage (share of actuals inside) per model over all series.
+
+    ``forecasts`` holds ``unique_id``, ``y`` and ``<model>-lo-<level>`` /
+    ``<model>-hi-<level>`` for every model named.
+    """
+    histories = {
+        uid: group["y"].to_numpy(dtype=np.float64)
+        for uid, group in insample.sort_values(["unique_id", "ds"]).groupby("unique_id")
+    }
+    rows = []
+    label = f"{level:g}"
+    for uid, group in forecasts.groupby("unique_id"):
+        actual = group["y"].to_numpy(dtype=np.float64)
+        scale = seasonal_naive_scale(histories[uid], period)
+        for model in models:
+            lower = group[f"{model}-lo-{label}"].to_numpy(dtype=np.float64)
+            upper = group[f"{model}-hi-{label}"].to_numpy(dtype=np.float64)
+            rows.append(
+                {
+                    "model": model,
+                    "msis": msis(actual, lower, upper, scale, level),
+                    "coverage": float(np.mean((actual >= lower) & (actual <= upper))),
+                }
+            )
+    return pd.DataFrame(rows).groupby("model", sort=False).mean().reset_index()

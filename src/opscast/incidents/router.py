@@ -14,16 +14,21 @@ router = APIRouter(tags=["incidents"])
 @router.post(
     "/forecast",
     response_model=ForecastResponse,
+    response_model_exclude_none=True,
     summary="Incident counts of a category for the next periods",
     responses={
         404: {"description": "unknown category (the message lists the known ones)"},
-        422: {"description": "bad granularity, future_periods out of range, too little history"},
+        422: {"description": "bad granularity, future_periods or level; too little history"},
     },
 )
 def forecast(
     body: ForecastRequest, session: SessionDep, forecaster: IncidentForecasterDep
 ) -> ForecastResponse:
     result = forecaster.forecast(
-        session, body.category, Granularity(body.granularity.value), body.future_periods
+        session,
+        body.category,
+        Granularity(body.granularity.value),
+        body.future_periods,
+        interval_level=body.level,
     )
     return ForecastResponse.of(result)

@@ -33,6 +33,13 @@ class ForecastRequest(BaseModel):
         description="how many periods ahead: at most "
         + ", ".join(f"{count} {name}" for name, count in MAX_PERIODS.items()),
     )
+    level: float | None = Field(
+        default=None,
+        gt=0,
+        lt=100,
+        examples=[95],
+        description="interval level in percent: adds lower and upper to each point",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -55,6 +62,8 @@ class ForecastRequest(BaseModel):
 class ForecastPoint(BaseModel):
     date: dt.date = Field(description="start of the period (weeks start on Monday)")
     predicted_value: float
+    lower: float | None = Field(default=None, description="interval bound, with level only")
+    upper: float | None = Field(default=None, description="interval bound, with level only")
 
 
 class ForecastResponse(BaseModel):
@@ -70,12 +79,19 @@ class ForecastResponse(BaseModel):
 
     @classmethod
     def of(cls, result: CategoryForecast) -> ForecastResponse:
+        missing: list[float | None] = [None] * len(result.values)
         return cls(
             category=result.category,
             granularity=IncidentGranularity(result.granularity.value),
             forecast=[
-                ForecastPoint(date=day, predicted_value=value)
-                for day, value in zip(result.dates, result.values, strict=True)
+                ForecastPoint(date=day, predicted_value=value, lower=low, upper=high)
+                for day, value, low, high in zip(
+                    result.dates,
+                    result.values,
+                    result.lower or missing,
+                    result.upper or missing,
+                    strict=True,
+                )
             ],
             task=result.task,
             model=result.model,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -26,12 +26,15 @@ from sqlalchemy.orm import Session
 
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.forecasting import ForecastingError, backtest
+from opscast.forecasting.conformal import step_half_widths
 from opscast.incidents.reconciliation import reconcile
 from opscast.incidents.training import (
     GRANULARITIES,
     PLANS,
     InsufficientHistoryError,
+    LevelModel,
     TrainedLevel,
+    complete_periods,
     fit_level,
 )
 from opscast.observability import PREDICTIONS, get_logger
@@ -66,6 +69,9 @@ class CategoryForecast:
     version: int
     dates: list[date]
     values: list[float]
+    # interval bounds per date, when a level was asked
+    lower: list[float] | None = None
+    upper: list[float] | None = None
 
 
 @dataclass
@@ -188,6 +194,44 @@ def train_category(
     return outcome
 
 
+INTERVAL_WINDOWS = 19  # backtest cutoffs, one period apart, the interval is calibrated on
+
+
+def _half_widths(
+    session: Session, category: str, champion: Champion, periods: int, level: float
+) -> list[float]:
+    """Conformal half-widths of the serving model's errors over recent one-period-apart cutoffs.
+
+    The intervals are centred on the reconciled forecast, whose errors are close to the
+    serving model's own; counts are never negative, so the lower bound stops at 0.
+    """
+    model: LevelModel = champion.model
+    frame = complete_periods(daily_counts(session, category), model.granularity)
+    season = int(champion.info.params.get("season_length", 1))
+    plan = PLANS[model.granularity]
+    windows = max(1, min(INTERVAL_WINDOWS, len(frame) - periods - plan.min_train + 1))
+    try:
+        points = backtest(
+            frame,
+            [model.model_name],
+            periods,
+            n_windows=windows,
+            step=1,
+            freq=model.granularity.offset,
+            season_length=season,
+            jobs=1,
+        ).points
+    except ForecastingError as exc:
+        raise InvalidInputError(
+            f"too little history to calibrate a {level:g} % interval over {periods} "
+            f"periods: {exc}; ask for fewer periods or no level",
+            field="level",
+        ) from exc
+    errors = (points["y"] - points[model.model_name]).to_numpy(np.float64)
+    half = step_half_widths(points["horizon"].to_numpy(np.int64), errors, level, periods)
+    return [float(width) for width in half]
+
+
 class IncidentForecaster:
     """Serves reconciled incident forecasts and trains missing champions; one per process.
 
@@ -254,7 +298,12 @@ class IncidentForecaster:
             raise InvalidInputError(message, field="granularity") from exc
 
     def forecast(
-        self, session: Session, category: str, granularity: Granularity, periods: int
+        self,
+        session: Session,
+        category: str,
+        granularity: Granularity,
+        periods: int,
+        interval_level: float | None = None,
     ) -> CategoryForecast:
         plan = PLANS[granularity]
         if not 1 <= periods <= plan.max_periods:
@@ -290,6 +339,13 @@ class IncidentForecaster:
             dates=[stamp.date() for stamp in values.index],
             values=[float(value) for value in values.to_numpy()],
         )
+        if interval_level is not None:
+            half = _half_widths(session, category, chosen, periods, interval_level)
+            result = replace(
+                result,
+                lower=[max(0.0, v - w) for v, w in zip(result.values, half, strict=True)],
+                upper=[v + w for v, w in zip(result.values, half, strict=True)],
+            )
         if self.on_served is not None:
             self.on_served(result)
         return result

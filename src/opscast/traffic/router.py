@@ -59,7 +59,7 @@ ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-@router.post("/forecast/predict", responses=ERRORS)
+@router.post("/forecast/predict", responses=ERRORS, response_model_exclude_none=True)
 def predict(body: PredictRequest, forecasts: TrafficDep) -> PredictResponse:
     """Forecast ``horizon`` steps after the posted points, stored history filling in before them."""
     return forecasts.predict(body)
@@ -73,6 +73,7 @@ def backtest(body: BacktestRequest, forecasts: TrafficDep) -> BacktestResponse:
 
 @router.post(
     "/forecast/predict/csv",
+    response_model_exclude_none=True,
     responses={**ERRORS, 413: {"description": "the upload exceeds OPSCAST_MAX_UPLOAD_BYTES"}},
 )
 def predict_csv(

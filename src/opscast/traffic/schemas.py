@@ -43,6 +43,13 @@ class ForecastParameters(BaseModel):
 
 class PredictRequest(ForecastParameters):
     data: list[TrafficPoint] = Field(min_length=1, max_length=MAX_POSTED_POINTS)
+    level: float | None = Field(
+        default=None,
+        examples=[95],
+        description="interval level in percent, between 0 and 100 (exclusive): adds lower "
+        "and upper to each prediction; outside that range the answer is 422",
+        json_schema_extra={"exclusiveMinimum": 0, "exclusiveMaximum": 100},
+    )
 
 
 class BacktestRequest(PredictRequest):
@@ -58,6 +65,8 @@ class BacktestRequest(PredictRequest):
 class Prediction(BaseModel):
     ds: datetime
     y: float = Field(description="forecast requests in the step starting at ds")
+    lower: float | None = Field(default=None, description="interval bound, with level only")
+    upper: float | None = Field(default=None, description="interval bound, with level only")
 
 
 class ContextInfo(BaseModel):

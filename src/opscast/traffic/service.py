@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from opscast.config import Environment
@@ -33,6 +34,7 @@ from opscast.forecasting.context_models import (
 )
 from opscast.forecasting.lstm_residuals import INSTALL_HINT
 from opscast.forecasting.protocol import ForecastingError
+from opscast.forecasting.serving_intervals import calibration_points, served_half_widths
 from opscast.observability import PREDICTIONS, get_logger
 from opscast.registry.service import Challenger, train_guarded
 from opscast.traffic.schemas import (
@@ -319,21 +321,42 @@ class TrafficForecasts:
         return context, info
 
     def predict(self, request: PredictRequest) -> PredictResponse:
+        level = request.level
+        if level is not None and not 0 < level < 100:
+            raise InvalidInputError(
+                f"level must lie between 0 and 100, exclusive (95 for a 95 % interval), "
+                f"got {level:g}",
+                field="level",
+            )
         posted = posted_series(request.data, request.timeframe)  # refused before any training
         champion = self.champion(request.model_type, request.timeframe)
         model: ContextForecaster = champion.model
-        context, info = self._context(posted, request.timeframe, model.context_length)
+        season = TIMEFRAMES[request.timeframe].season_length
+        length = model.context_length
+        if level is not None:
+            length += calibration_points(request.horizon, season)
+        context, info = self._context(posted, request.timeframe, length)
         forecast = model.predict(context.values, request.horizon)
         PREDICTIONS.labels(task=champion.task, model=request.model_type).inc(len(forecast))
+        values = forecast.to_numpy(np.float64)
+        lower: list[float | None] = [None] * len(values)
+        upper: list[float | None] = [None] * len(values)
+        if level is not None:
+            half = served_half_widths(model, context.values, request.horizon, level, season)
+            # requests cannot be negative
+            lower = [round(float(v), 3) for v in np.maximum(values - half, 0.0)]
+            upper = [round(float(v), 3) for v in values + half]
         return PredictResponse(
             model_type=request.model_type,
             timeframe=request.timeframe,
             horizon=request.horizon,
             predictions=[
-                Prediction(ds=ds, y=round(float(value), 3))
-                for ds, value in zip(
+                Prediction(ds=ds, y=round(float(value), 3), lower=low, upper=high)
+                for ds, value, low, high in zip(
                     pd.DatetimeIndex(forecast.index).to_pydatetime(),
-                    forecast.to_numpy(),
+                    values,
+                    lower,
+                    upper,
                     strict=True,
                 )
             ],

@@ -29,22 +29,22 @@ def weekly_frame(days: int = 120, ids: tuple[str, ...] = ("a", "b", "c")) -> pd.
     )
 
 
-CANDIDATES = ["seasonal_naive", "theta", "ets"]
+CANDIDATES = ["seasonal_naive", "lightgbm", "theta", "ets"]
 
 
 def test_a_zero_budget_keeps_to_the_cheap_candidates() -> None:
     result = forecast(weekly_frame(), "auto", 7, candidates=CANDIDATES, time_budget=0)
-    assert result.tried == {"seasonal_naive": 3, "theta": 3}
+    assert result.tried == {"seasonal_naive": 3, "lightgbm": 3}
     assert {model for models in result.chosen.values() for model in models} <= {
         "seasonal_naive",
-        "theta",
+        "lightgbm",
     }
     assert len(result.forecasts) == 21
 
 
 def test_enough_budget_tries_the_expensive_candidates_everywhere() -> None:
     result = forecast(weekly_frame(), "auto", 7, candidates=CANDIDATES, time_budget=600)
-    assert result.tried == {"seasonal_naive": 3, "theta": 3, "ets": 3}
+    assert result.tried == {"seasonal_naive": 3, "lightgbm": 3, "theta": 3, "ets": 3}
 
 
 def test_hardest_series_come_first() -> None:
@@ -100,5 +100,29 @@ def test_auto_leaves_the_overall_best_only_for_a_clear_win() -> None:
     assert auto.chosen_ == {"a": ["theta"], "b": ["naive"], "c": ["theta"]}
     ensemble = SelectingForecaster("ensemble", ModelSpec(freq=1), horizon=1)
     ensemble._choose(history, tables)
+    assert "combination" not in {m for models in ensemble.chosen_.values() for m in models}
     assert ensemble.chosen_["b"] == ["naive", "theta", "seasonal_naive"]
     assert ensemble.chosen_["c"] == ["naive", "theta", "seasonal_naive"]
+
+
+def test_auto_takes_the_mean_of_the_best_three_where_it_wins() -> None:
+    """Three candidates err by +0.5, -0.5 and +0.5 on every point: their mean errs by 1/6,
+    a clear win over each on every series, so auto averages them; naive is too far behind
+    the best to join the combination."""
+    history = pd.DataFrame(
+        {"unique_id": np.repeat(["a", "b"], 4), "ds": list(range(4)) * 2, "y": [0.0, 1] * 4}
+    )
+    keys = pd.MultiIndex.from_tuples([(uid, 4, 3, 1, 0.0) for uid in ("a", "b")], names=KEYS)
+    tables = {
+        "theta": pd.Series([0.5, 0.5], index=keys),
+        "ets": pd.Series([-0.5, -0.5], index=keys),
+        "lightgbm": pd.Series([0.5, 0.5], index=keys),
+        "naive": pd.Series([9.0, 9.0], index=keys),
+    }
+    auto = SelectingForecaster("auto", ModelSpec(freq=1), horizon=1)
+    auto._choose(history, tables)
+    assert {uid: sorted(models) for uid, models in auto.chosen_.items()} == {
+        "a": ["ets", "lightgbm", "theta"],
+        "b": ["ets", "lightgbm", "theta"],
+    }
+    assert np.allclose(auto.backtest_["auto"], 0.5 / 3)

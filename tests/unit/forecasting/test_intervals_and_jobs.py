@@ -1,0 +1,82 @@
+"""Conformal half-widths per step, and per-series work spread over processes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opscast.forecasting.conformal import step_half_widths
+from opscast.forecasting.execution import SeriesRunner, available_cores, fit_predict, resolve_jobs
+from opscast.forecasting.protocol import ForecastingError
+from opscast.forecasting.zoo import ModelSpec, single_model
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    errors=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=60),
+    h=st.integers(1, 6),
+    level=st.floats(1, 99),
+)
+def test_half_widths_cover_the_level_of_each_steps_errors(
+    errors: list[float], h: int, level: float
+) -> None:
+    steps = np.arange(len(errors)) % h + 1
+    widths = step_half_widths(steps, errors, level, h)
+    assert widths.shape == (h,)
+    assert (widths >= 0).all()
+    for step in range(1, h + 1):
+        mine = np.abs(np.asarray(errors))[steps == step]
+        if mine.size:
+            covered = np.mean(mine <= widths[step - 1])
+            assert covered >= level / 100
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    errors=st.lists(st.floats(0, 1e3), min_size=2, max_size=40),
+    low=st.floats(1, 50),
+    high=st.floats(51, 99),
+)
+def test_a_higher_level_is_never_narrower(errors: list[float], low: float, high: float) -> None:
+    steps = np.ones(len(errors), dtype=np.int64)
+    assert step_half_widths(steps, errors, high, 1)[0] >= step_half_widths(steps, errors, low, 1)[0]
+
+
+def test_steps_the_backtest_never_reached_borrow_the_widest() -> None:
+    widths = step_half_widths([1, 1, 2, 2], [1.0, -2.0, 5.0, 4.0], 50, 4)
+    assert widths[2] == widths[3] == widths.max() == 5.0
+
+
+@pytest.mark.parametrize("level", [0, 100, -1, 101])
+def test_levels_outside_0_100_are_refused(level: float) -> None:
+    with pytest.raises(ForecastingError, match="between 0 and 100"):
+        step_half_widths([1], [1.0], level, 1)
+
+
+def test_jobs_zero_or_none_mean_every_core_and_negatives_leave_cores_free() -> None:
+    cores = available_cores()
+    assert resolve_jobs(None) == resolve_jobs(0) == cores
+    assert resolve_jobs(-1) == cores
+    assert resolve_jobs(-(cores + 5)) == 1
+    assert resolve_jobs(3) == 3
+
+
+def test_forecasts_on_two_processes_match_one() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(60), "y": rng.gamma(5, size=60)})
+            for i in range(60)
+        ],
+        ignore_index=True,
+    )
+    work = partial(fit_predict, single_model("theta", ModelSpec(freq=1, season_length=7)), 5)
+    with SeriesRunner(jobs=1) as one, SeriesRunner(jobs=2) as two:
+        alone = one.run(work, frame, "theta")
+        spread = two.run(work, frame, "theta")
+    pd.testing.assert_frame_equal(alone, spread)
