@@ -45,7 +45,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 $(VENV)/.installed-optional: pyproject.toml $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,prophet,neural]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,prophet,neural,pipeline]"
 	@touch $@
 
 install-optional: $(VENV)/.installed-optional

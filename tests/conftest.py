@@ -89,7 +89,7 @@ def make_settings(var_dir: Path, **overrides: object) -> Settings:
 
     A background job or start-up training would keep running after the assertions, and
     make an unrelated test slow; the tests of those parts pass ``run_jobs=True`` or
-    ``train_on_start=True``.
+    ``train_on_start=True`` (and ``demand_train_on_start=True`` for the demand model).
     """
     values: dict[str, object] = {
         "var_dir": var_dir,
@@ -98,6 +98,7 @@ def make_settings(var_dir: Path, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "run_jobs": False,
         "train_on_start": False,
+        "demand_train_on_start": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

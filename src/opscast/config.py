@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     # train missing incident models in the background when the service starts
     train_on_start: bool = True
+    # and the store-item demand model (on the 913k-row shared data set when present)
+    demand_train_on_start: bool = True
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)

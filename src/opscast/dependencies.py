@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from opscast.alerting.runtime import AlertingRuntime
 from opscast.config import Settings
 from opscast.db import Database
+from opscast.demand.background import DemandTraining
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.service import IncidentForecaster
 from opscast.incidents.shadow import ShadowScorer
@@ -60,6 +61,7 @@ class Services:
     training: BackgroundTraining | None
     traffic: TrafficForecasts
     alerting: AlertingRuntime | None
+    demand_training: DemandTraining | None
 
 
 def build_services(settings: Settings, database: Database, *, serving: bool = False) -> Services:
@@ -91,6 +93,11 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
         training=training,
         traffic=TrafficForecasts(settings, store, database),
         alerting=alerting,
+        demand_training=(
+            DemandTraining(database, store, settings)
+            if serving and settings.train_on_start and settings.demand_train_on_start
+            else None
+        ),
     )
 
 

@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "opscast.streaming.tables",
     "opscast.streaming.anomaly_tables",
     "opscast.alerting.tables",
+    "opscast.demand.tables",
 )
 
 

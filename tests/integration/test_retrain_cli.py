@@ -22,10 +22,11 @@ def env_for(var_dir: Path) -> dict[str, str]:
 def test_if_drift_does_nothing_when_no_drift_check_asked(var_dir: Path) -> None:
     result = runner.invoke(app, ["retrain", "--if-drift"], env=env_for(var_dir))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {
-        "jobs": [],
-        "message": "no drift check asked for a retrain",
-    }
+    output = json.loads(result.output[result.output.index("{") :])
+    assert (output["jobs"], output["message"]) == ([], "no drift check asked for a retrain")
+    demand = next(row for row in output["drift_checks"] if row["target"] == "demand")
+    assert (demand["checked"], demand["drifted"]) == (True, False), demand
+    assert "no demand data set" in demand["reason"]
 
 
 def test_an_unknown_target_is_one_line_and_exit_2(var_dir: Path) -> None:

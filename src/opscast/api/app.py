@@ -23,6 +23,7 @@ from opscast.api.system import router as system_router
 from opscast.capacity.router import router as scaling_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
+from opscast.demand.router import router as demand_router
 from opscast.dependencies import build_services, require_api_key
 from opscast.drift_checks.router import router as drift_router
 from opscast.incidents.router import router as incidents_router
@@ -63,6 +64,7 @@ ROUTERS = (
     streaming_router,
     predictions_router,
     alerting_router,
+    demand_router,
     web_router,
 )
 
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
         if services.training is not None:
             services.training.start()
         warm_up_in_background(services.traffic, settings)
+        if services.demand_training is not None:
+            services.demand_training.start()
         log.info("started", database=database.dialect, version=__version__)
         try:
             yield
@@ -110,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
             services.jobs.stop()
             if services.training is not None:
                 services.training.stop()
+            if services.demand_training is not None:
+                services.demand_training.stop()
             if services.shadow:
                 services.shadow.stop()
             if services.alerting is not None:

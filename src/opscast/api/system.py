@@ -38,6 +38,9 @@ def root(request: Request) -> dict[str, Any] | RedirectResponse:
 async def health(services: ServicesDep) -> JSONResponse:
     training = services.training
     extra = {"models": training.health()} if training is not None else None
+    demand = services.demand_training
+    if demand is not None and demand.started:
+        extra = {**(extra or {}), "demand_model": demand.health()}
     connected = await services.stream.ping() if services.stream is not None else None
     report = await run_in_threadpool(
         check_health,

@@ -26,8 +26,8 @@ def _title(result: SimulateResponse) -> str:
 
 
 def write_html(result: SimulateResponse, path: Path) -> None:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
-    from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     timeline = result.timeline
     figure = make_subplots(

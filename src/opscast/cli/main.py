@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from opscast import __version__
-from opscast.cli import anomaly, drift, forecasting, incidents, jobs, scaling, system, tickets
+from opscast.cli import (
+    anomaly,
+    demand,
+    drift,
+    forecasting,
+    incidents,
+    jobs,
+    scaling,
+    system,
+    tickets,
+)
 
 app = typer.Typer(
     name="opscast",
@@ -56,6 +66,7 @@ app.add_typer(tickets.app, name="tickets")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(scaling.app, name="scale")
+app.add_typer(demand.app, name="demand")
 
 
 def main() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from opscast.retraining.drift_checks import DriftCheck
 from opscast.retraining.retrainer import Trainer
 
 
 def trainers() -> dict[str, Trainer]:
+    from opscast.demand.retraining import TARGET as DEMAND
+    from opscast.demand.retraining import retrain_demand
     from opscast.incidents.retraining import retrain_incidents
     from opscast.streaming.detector_retraining import TARGET as DETECTORS
     from opscast.streaming.detector_retraining import retrain_detectors
@@ -15,4 +18,14 @@ def trainers() -> dict[str, Trainer]:
         "incidents": retrain_incidents,
         "tickets": retrain_tickets,
         DETECTORS: retrain_detectors,
+        DEMAND: retrain_demand,
     }
+
+
+def drift_checks() -> dict[str, DriftCheck]:
+    """The targets whose drift ``opscast retrain --if-drift`` checks on the stored data."""
+    from opscast.demand.retraining import TARGET as DEMAND
+    from opscast.demand.retraining import check_demand_drift
+    from opscast.incidents.drift_check import check_incident_drift
+
+    return {DEMAND: check_demand_drift, "incidents": check_incident_drift}

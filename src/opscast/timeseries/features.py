@@ -21,9 +21,11 @@ CALENDAR_FEATURES = (
     "hour",
     "day_of_week",
     "day_of_month",
+    "day_of_year",
     "month",
     "quarter",
     "week_of_year",
+    "year",
     "is_weekend",
 )
 
@@ -61,9 +63,11 @@ def add_calendar(df: pd.DataFrame, *, tz: str | None = None) -> pd.DataFrame:
         hour=ds.hour.astype("int16"),
         day_of_week=ds.dayofweek.astype("int16"),
         day_of_month=ds.day.astype("int16"),
+        day_of_year=ds.dayofyear.astype("int16"),
         month=ds.month.astype("int16"),
         quarter=ds.quarter.astype("int16"),
         week_of_year=ds.isocalendar().week.astype("int16").to_numpy(),
+        year=ds.year.astype("int16"),
         is_weekend=(ds.dayofweek >= 5),
     )
 
@@ -100,11 +104,15 @@ def add_rolling(
     df: pd.DataFrame,
     windows: Sequence[int],
     stats: Sequence[str] = ROLLING_STATS,
+    *,
+    gap: int = 1,
 ) -> pd.DataFrame:
-    """``rolling_{stat}_{w}`` over the up-to-w rows before each row, never the row itself.
+    """``rolling_{stat}_{w}`` over the up-to-w rows ending ``gap`` rows before each row.
 
-    Returns the frame sorted by (unique_id, ds) with a fresh index; the first row of
-    each series has no history and gets NaN.
+    ``gap`` 1 (the default) is the window just before the row, never the row itself; a
+    model that forecasts h steps ahead needs ``gap=h``, since the h-1 rows in between
+    are not known yet when the forecast is made. Returns the frame sorted by
+    (unique_id, ds) with a fresh index; rows with no history that far back get NaN.
     """
     unknown = [stat for stat in stats if stat not in ROLLING_STATS]
     if unknown:
@@ -113,8 +121,9 @@ def add_rolling(
             column="stats",
         )
     checked = _positive(windows, "windows")
+    (shift,) = _positive([gap], "gap")
     frame = _sorted(df)
-    past = frame.groupby("unique_id", sort=False)["y"].shift(1)
+    past = frame.groupby("unique_id", sort=False)["y"].shift(shift)
     by_series = past.groupby(frame["unique_id"], sort=False)
     for window in checked:
         rolling = by_series.rolling(window, min_periods=1)

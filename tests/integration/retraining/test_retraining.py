@@ -118,7 +118,11 @@ def test_a_retrain_asked_twice_is_queued_once(
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"target": "nothing"}, 422, "choose from detectors, incidents, tickets, weekly, all"),
+        (
+            {"target": "nothing"},
+            422,
+            "choose from demand, detectors, incidents, tickets, weekly, all",
+        ),
         ({"file_path": "../../etc/passwd"}, 422, "outside the data directory"),
         ({"file_path": "itsm/no_such_export.csv"}, 404, "no file"),
         ({"file_path": "itsm/x.csv", "target": "weekly"}, 422, "goes with target incidents"),
@@ -140,7 +144,7 @@ def test_policies_default_to_drift_and_scheduled_ones_get_a_cron_schedule(
 ) -> None:
     with_trainer(client)
     policies = {row["target"]: row for row in client.get("/retrain/policies").json()}
-    assert set(policies) == {"detectors", "incidents", "tickets", "weekly"}
+    assert set(policies) == {"demand", "detectors", "incidents", "tickets", "weekly"}
     default = policies["weekly"]
     assert (default["target"], default["mode"], default["cooldown_minutes"]) == (
         "weekly",

@@ -1,0 +1,424 @@
+"""``opscast demand``: the store-item demand pipeline, one command per stage.
+
+Each stage names its inputs and outputs (defaults under ``var/demand/``), so the same
+commands run by hand, from cron or as DVC stages. Heavy imports stay inside the
+commands so ``opscast --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from opscast.config import Settings
+    from opscast.demand.config import DemandConfig
+
+app = typer.Typer(
+    help="Store-item demand: prepare, features, train, evaluate, drift, retrain.",
+    no_args_is_help=True,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="TOML laid over the default config (columns, features, model, split)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Errors a user can fix become one line and exit code 2."""
+    from pydantic import ValidationError
+
+    from opscast.errors import OpscastError
+    from opscast.forecasting import ForecastingError
+    from opscast.timeseries import FrameValidationError
+
+    try:
+        yield
+    except (ForecastingError, FrameValidationError, OpscastError) as exc:
+        raise _fail(str(exc)) from None
+    except ValidationError as exc:
+        raise _fail(str(exc.errors()[0]["msg"])) from None
+
+
+@contextmanager
+def _bar(title: str, total: float = 1.0) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar on stderr; the callback takes the fraction done and the current step."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(title, total=total)
+
+        def report(fraction: float, step: str) -> None:
+            progress.update(task, completed=fraction * total, description=f"{title}: {step}")
+
+        yield report
+        progress.update(task, completed=total, description=f"{title}: done")
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from opscast.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _fail(f"configuration: {exc.errors()[0]['msg']}") from None
+
+
+def _config(path: Path | None) -> DemandConfig:
+    from opscast.demand.config import load_config
+
+    with _user_errors():
+        return load_config(path)
+
+
+def _default(path: Path | None, name: str) -> Path:
+    if path is not None:
+        return path
+    from opscast.demand.service import demand_dir
+
+    return demand_dir(_settings().var_dir) / name
+
+
+def _print(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=str))
+
+
+@app.command()
+def prepare(
+    input: Annotated[Path, typer.Option("--input", help="Sales CSV: date, store, item, sales.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Prepared Parquet [var/demand/prepared.parquet]")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="JSON report with the bad rows [var/demand/prepare.json]")
+    ] = None,
+    config: ConfigOption = None,
+    record: Annotated[
+        bool,
+        typer.Option(help="Make it the current data set (drift checks and retraining use it)."),
+    ] = True,
+) -> None:
+    """Validate, clean and sort a sales CSV; bad rows are left out and listed with line numbers."""
+    from opscast.demand import pipeline
+
+    settings = _settings()
+    output = _default(output, "prepared.parquet")
+    report = _default(report, "prepare.json")
+    cfg = _config(config)
+    with _user_errors(), _bar("prepare") as step:
+        step(0.1, f"reading {input.name}")
+        prepared = pipeline.prepare(input, output, report, cfg)
+        step(0.9, "recording the data set")
+        if record:
+            from opscast.db import Database
+            from opscast.demand.service import record_dataset
+
+            database = Database(settings.resolved_database_url)
+            database.migrate()
+            with database.session() as session:
+                record_dataset(session, prepared, output, str(input))
+            database.dispose()
+    for bad in prepared.bad[:20]:
+        typer.secho(
+            f"line {bad.line}: {bad.column} {bad.value!r}: {bad.reason}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    if prepared.bad_count > 20:
+        typer.secho(
+            f"... {prepared.bad_count - 20} more in {report}", fg=typer.colors.YELLOW, err=True
+        )
+    summary = prepared.summary()
+    summary.pop("bad_rows_shown")
+    _print({"output": str(output), "report": str(report), **summary})
+
+
+@app.command()
+def features(
+    data: Annotated[
+        Path | None, typer.Option(help="Prepared Parquet [var/demand/prepared.parquet]")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Features Parquet [var/demand/features.parquet]")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Calendar, lags and rolling means that a forecast `horizon` days ahead could know."""
+    from opscast.demand import pipeline
+
+    data = _default(data, "prepared.parquet")
+    output = _default(output, "features.parquet")
+    cfg = _config(config)
+    with _user_errors(), _bar("features") as step:
+        step(0.1, f"lags {cfg.features.lags}, windows {cfg.features.windows}")
+        built = pipeline.features(data, output, cfg)
+    _print(
+        {
+            "output": str(output),
+            "rows": len(built),
+            "horizon": cfg.features.horizon,
+            "columns": cfg.features.spec().columns,
+        }
+    )
+
+
+@app.command()
+def train(
+    features: Annotated[
+        Path | None, typer.Option(help="Features Parquet [var/demand/features.parquet]")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Model file [var/demand/model.pkl]")] = None,
+    summary: Annotated[
+        Path | None, typer.Option(help="Training summary JSON [var/demand/train.json]")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fit one global model over every store-item series, stopping early before the holdout."""
+    from opscast.demand import pipeline
+
+    features = _default(features, "features.parquet")
+    output = _default(output, "model.pkl")
+    summary = _default(summary, "train.json")
+    cfg = _config(config)
+    with _user_errors(), _bar(f"train {cfg.model.engine}") as step:
+        step(0.0, "loading features")
+        trained = pipeline.fit(
+            features,
+            output,
+            summary,
+            cfg,
+            on_round=lambda done, total: step(done / total, f"round {done} of at most {total}"),
+        )
+    _print(
+        {
+            "output": str(output),
+            "engine": trained.booster.engine,
+            "best_iteration": trained.booster.best_iteration,
+            "training_rows": trained.rows,
+            "split": trained.split.summary(),
+        }
+    )
+
+
+@app.command()
+def evaluate(
+    features: Annotated[
+        Path | None, typer.Option(help="Features Parquet [var/demand/features.parquet]")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file [var/demand/model.pkl]")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Metrics and charts [var/demand/evaluation]")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Prepared Parquet, to register [var/demand/prepared.parquet]"),
+    ] = None,
+    register: Annotated[
+        bool,
+        typer.Option(
+            help="Register in the model registry as store-demand (promoted only if not worse)."
+        ),
+    ] = True,
+) -> None:
+    """Score the chronological holdout (MAE, RMSE, MAPE, sMAPE, MASE), draw actual vs predicted."""
+    from opscast.demand import pipeline
+
+    features = _default(features, "features.parquet")
+    model = _default(model, "model.pkl")
+    output_dir = _default(output_dir, "evaluation")
+    data = _default(data, "prepared.parquet")
+    payload: dict[str, Any] = {}
+    with _user_errors(), _bar("evaluate") as step:
+        evaluation, files = pipeline.score(
+            features, model, output_dir, on_step=lambda text: step(0.3, text)
+        )
+        payload = {
+            "metrics": evaluation.metrics,
+            "files": {
+                key: str(value) for key, value in _paths_of(files).items() if value is not None
+            },
+        }
+        if files.png is None:
+            payload["png"] = "skipped: install the pipeline extra (matplotlib) for PNG charts"
+        if register:
+            payload["registry"] = _register(model, evaluation, data, step)
+    _print(payload)
+
+
+def _paths_of(files: Any) -> dict[str, Any]:
+    return {name: getattr(files, name) for name in files.__slots__}
+
+
+def _register(
+    model_path: Path, evaluation: Any, data: Path, step: Callable[[float, str], None]
+) -> dict[str, Any]:
+    from opscast.db import Database
+    from opscast.demand import pipeline
+    from opscast.demand.service import register_model
+    from opscast.registry import ModelStore
+
+    settings = _settings()
+    trained = pipeline.load_model(model_path)
+    prepared = pipeline.read_frame(data, "data")
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    store = ModelStore.from_settings(settings)
+    try:
+        with database.session() as session:
+            outcome = register_model(
+                store,
+                session,
+                trained,
+                evaluation,
+                prepared,
+                requested_by="cli",
+                progress=lambda fraction, text: step(0.5 + 0.5 * fraction, text),
+            )
+    finally:
+        database.dispose()
+    return {
+        "task": outcome.version.task,
+        "version": outcome.version.version,
+        "promoted": outcome.promoted,
+        "reason": outcome.decision.reason,
+    }
+
+
+@app.command()
+def drift(
+    data: Annotated[
+        Path | None, typer.Option(help="Prepared Parquet [var/demand/prepared.parquet]")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="Model file [var/demand/model.pkl]")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Metrics with the baseline MAPE [var/demand/evaluation/metrics.json]"),
+    ] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="drift.json and drift.html [var/demand/drift]")
+    ] = None,
+) -> None:
+    """Data drift per feature and concept drift (MAPE above the baseline by more than 20 %)."""
+    from opscast.demand import pipeline
+
+    data = _default(data, "prepared.parquet")
+    model = _default(model, "model.pkl")
+    baseline = _default(baseline, "evaluation/metrics.json")
+    output_dir = _default(output_dir, "drift")
+    with _user_errors(), _bar("drift") as step:
+        result = pipeline.drift(
+            data, model, baseline, output_dir, on_step=lambda text: step(0.3, text)
+        )
+    summary = result.summary()
+    _print(
+        {
+            "retrain": summary["retrain"],
+            "reason": summary["reason"],
+            "drifted_features": result.data.drifted_columns,
+            "concept_drift": summary["concept_drift"],
+            "files": {
+                "json": str(output_dir / "drift.json"),
+                "html": str(output_dir / "drift.html"),
+            },
+        }
+    )
+
+
+@app.command()
+def retrain(
+    drift_result: Annotated[
+        Path | None,
+        typer.Option(
+            "--drift", help="drift.json of `opscast demand drift` [var/demand/drift/drift.json]"
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Prepared Parquet [var/demand/prepared.parquet]")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Outcome JSON [var/demand/retrain.json]")
+    ] = None,
+    config: ConfigOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Retrain even when the drift check did not ask for it.")
+    ] = False,
+) -> None:
+    """When drift says so, retrain on the data and promote only if not worse on the same holdout."""
+    from opscast.demand import pipeline
+
+    drift_result = _default(drift_result, "drift/drift.json")
+    data = _default(data, "prepared.parquet")
+    output = _default(output, "retrain.json")
+    with _user_errors():
+        verdict = (
+            pipeline.read_json(drift_result, "drift")
+            if not force
+            else {"retrain": True, "reason": "forced"}
+        )
+    if not verdict.get("retrain"):
+        payload = {
+            "retrained": False,
+            "reason": f"no drift ({drift_result}): {verdict.get('reason', '')}",
+        }
+        pipeline.write_json(output, payload)
+        _print(payload)
+        return
+    from opscast.db import Database
+    from opscast.demand.service import train_and_register
+    from opscast.registry import ModelStore
+    from opscast.retraining.service import policy_or_default
+
+    settings = _settings()
+    cfg = _config(config)
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    store = ModelStore.from_settings(settings)
+    try:
+        with _user_errors(), _bar("retrain") as step, database.session() as session:
+            prepared = pipeline.read_frame(data, "data")
+            tolerance = policy_or_default(session, "demand").tolerance
+            result = train_and_register(
+                store,
+                session,
+                prepared,
+                cfg,
+                requested_by="cli",
+                tolerance=tolerance,
+                progress=step,
+            )
+    finally:
+        database.dispose()
+    outcome = result.outcome
+    payload = {
+        "retrained": True,
+        "reason": verdict.get("reason"),
+        "version": outcome.version.version,
+        "promoted": outcome.promoted,
+        "decision": outcome.decision.reason,
+        "metrics": result.evaluation.metrics,
+    }
+    pipeline.write_json(output, payload)
+    _print(payload)
