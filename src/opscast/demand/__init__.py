@@ -1,1 +1,1 @@
-"""Store-item demand (seed 3): the pipeline stages, the global model, /predict and its retraining."""
+"""Store-item demand (seed 3): pipeline stages, the global model, /predict, retraining."""
