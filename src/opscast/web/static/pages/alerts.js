@@ -81,7 +81,7 @@
       const labels = {};
       if (silence.host.value) labels.host = silence.host.value;
       if (silence.rule.value) labels.rule = silence.rule.value;
-      const body = { labels, duration_minutes: Number(silence.minutes.value), reason: silence.reason.value };
+      const body = { matchers: labels, duration: `${Number(silence.minutes.value)}m`, comment: silence.reason.value };
       const answer = await opscast.send("POST", "/alerts/silences", body);
       document.getElementById("silence-result").innerHTML = answer.ok
         ? `<p class="notice" role="status">Silenced ${esc(JSON.stringify(labels))} for ${esc(silence.minutes.value)} minutes.</p>`
