@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from opscast import __version__
+from opscast.cli_keys import app as keys_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -394,7 +395,9 @@ def forecast_command(
             scheduler=settings.dask_scheduler,
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    result.forecasts.to_csv(output, index=False)
+    from opscast.csv_export import write_csv
+
+    write_csv(result.forecasts, output)
     typer.echo(f"wrote {len(result.forecasts):,} rows to {output}", err=True)
     if result.chosen:
         picked = Counter(name for names in result.chosen.values() for name in names)
@@ -820,6 +823,7 @@ def incidents_forecast(
 
 anomaly_app = typer.Typer(help="Score metrics for anomalies.", no_args_is_help=True)
 app.add_typer(anomaly_app, name="anomaly")
+app.add_typer(keys_app, name="keys")
 
 
 @anomaly_app.command("score")
@@ -854,7 +858,9 @@ def anomaly_score_command(
             frame, detector=detector, threshold=threshold, explain=explain, on_series=step
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    scored.to_csv(output, index=False)
+    from opscast.csv_export import write_csv
+
+    write_csv(scored, output)
     typer.echo(
         f"wrote {len(scored):,} rows to {output}; {int(scored['is_anomaly'].sum()):,} flagged",
         err=True,

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     train_on_start: bool = True
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # requests per minute one key (or, without auth, one client address) may make to the
+    # endpoints that fit or forecast; 0 switches the limit off
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 
     stream_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
@@ -105,19 +108,17 @@ class Settings(BaseSettings):
                     "characters; generate one with `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(32))'`"
                 )
-        if self.auth_required and not self.api_keys:
+        if self.environment is Environment.production and not self.auth_configured:
             raise ValueError(
-                "OPSCAST_AUTH_REQUIRED=true needs at least one key in OPSCAST_API_KEYS"
+                "OPSCAST_ENVIRONMENT=production refuses to start without OPSCAST_API_KEYS or "
+                "OPSCAST_AUTH_REQUIRED=true (with keys from `opscast keys create`): anyone "
+                "who can reach the port could retrain models or delete data"
             )
-        if self.environment is Environment.production and not self.api_keys:
-            raise ValueError(
-                "OPSCAST_ENVIRONMENT=production refuses to start without OPSCAST_API_KEYS: "
-                "anyone who can reach the port could retrain models or delete data"
-            )
-        if self.host not in LOOPBACK_HOSTS and not self.api_keys:
+        if self.host not in LOOPBACK_HOSTS and not self.auth_configured:
             raise ValueError(
                 f"OPSCAST_HOST={self.host} exposes the service beyond this machine; "
-                "set OPSCAST_API_KEYS too, or keep the default 127.0.0.1"
+                "set OPSCAST_API_KEYS, or OPSCAST_AUTH_REQUIRED=true with keys from "
+                "`opscast keys create`, or keep the default 127.0.0.1"
             )
         if self.metrics_port == self.port:
             raise ValueError(
@@ -132,8 +133,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def auth_configured(self) -> bool:
+        """Keys are in the environment, or the operator asked for the stored ones."""
+        return bool(self.api_keys) or self.auth_required
+
+    @property
     def auth_enabled(self) -> bool:
-        return bool(self.api_keys)
+        """Auth is on with keys configured, and always when bound beyond loopback."""
+        return self.auth_configured or self.host not in LOOPBACK_HOSTS
 
     @property
     def resolved_database_url(self) -> str:

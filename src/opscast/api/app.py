@@ -20,7 +20,9 @@ from opscast.api.deps import require_api_key
 from opscast.api.docs_pages import install_docs_pages
 from opscast.api.errors import install_error_handlers
 from opscast.api.middleware import BodySizeLimit, RequestMetrics
+from opscast.api.rate_limit import RateLimit
 from opscast.api.system import router as system_router
+from opscast.auth.router import router as auth_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
 from opscast.drift.router import router as drift_router
@@ -65,6 +67,7 @@ ROUTERS = (
     streaming_router,
     predictions_router,
     web_router,
+    auth_router,
 )
 
 DESCRIPTION = """
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestMetrics)
     for router in ROUTERS:
         app.include_router(router)

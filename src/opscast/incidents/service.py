@@ -51,6 +51,7 @@ from opscast.series.schemas import IngestResult
 from opscast.series.service import ingest_frame, latest_timestamp, list_series, read_points
 from opscast.timeseries import Granularity
 from opscast.timeseries.granularity import period_start
+from opscast.worker_processes import fit_in_worker
 
 log = get_logger(__name__)
 
@@ -215,6 +216,11 @@ def _champion_scores(
     return dict(scores[champion.model_name])
 
 
+def _fit_quietly(daily: pd.DataFrame, granularity: Granularity) -> TrainedLevel:
+    with np.errstate(all="ignore"):
+        return fit_level(daily, granularity)
+
+
 def train_guarded(
     store: ModelStore,
     session: Session,
@@ -231,8 +237,7 @@ def train_guarded(
     task = task_name(category, granularity)
     started = time.perf_counter()
     try:
-        with np.errstate(all="ignore"):
-            trained = fit_level(daily_counts(session, category), granularity)
+        trained = fit_in_worker(_fit_quietly, daily_counts(session, category), granularity)
     except InsufficientHistoryError:
         RETRAINS.labels(task=task, status="skipped").inc()
         raise
