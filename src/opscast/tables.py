@@ -14,6 +14,7 @@ TABLE_MODULES = (
     "opscast.drift.tables",
     "opscast.streaming.tables",
     "opscast.anomaly.tables",
+    "opscast.auth.tables",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,18 +9,13 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from opscast.auth.access import check_access
 from opscast.config import Settings
 from opscast.db import Database
 from opscast.registry import ModelStore
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
-
-
-class AuthenticationError(Exception):
-    """Raised when a mutating request arrives without a valid key while auth is on."""
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,14 +53,5 @@ def require_api_key(
     header_key: Annotated[str | None, Depends(api_key_header)],
     bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    """Reads stay open; anything that writes needs a key once keys are configured."""
-    if not settings.auth_enabled or request.method in SAFE_METHODS:
-        return
-    offered = header_key or (bearer_key.credentials if bearer_key else None)
-    if offered is None:
-        raise AuthenticationError("this endpoint changes data: send an API key in X-API-Key")
-    if not any(
-        hmac.compare_digest(offered.encode(), key.get_secret_value().encode())
-        for key in settings.api_keys
-    ):
-        raise AuthenticationError("the API key is not valid")
+    """With auth on, a key whose role allows the request (see ``opscast.auth.roles``)."""
+    check_access(request, settings, header_key or (bearer_key.credentials if bearer_key else None))
