@@ -12,7 +12,7 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     database_url: str | None = None
+    # SQLite in WAL: NORMAL survives a process crash but may lose the last commits to a
+    # power cut; FULL survives that too, at an fsync per commit
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     broker_url: str | None = None
     mlflow_uri: str | None = None
     dask_scheduler: str | None = None

@@ -18,9 +18,10 @@ from opscast import __version__
 from opscast.anomaly.router import router as predictions_router
 from opscast.api.deps import require_api_key
 from opscast.api.docs_pages import install_docs_pages
+from opscast.api.error_responses import document_error_responses
 from opscast.api.errors import install_error_handlers
-from opscast.api.middleware import BodySizeLimit, RequestMetrics
-from opscast.api.rate_limit import RateLimit
+from opscast.api.limits import install_request_limits
+from opscast.api.middleware import RequestMetrics
 from opscast.api.system import router as system_router
 from opscast.auth.router import router as auth_router
 from opscast.config import Settings, get_settings
@@ -90,7 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.resolved_database_url)
+        database = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         if tracing:
             tracing.instrument_clients(database.engine)
         database.migrate()
@@ -129,17 +132,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(require_api_key)],
+        # the key check (and its security schemes in /openapi.json) only when auth is on
+        dependencies=[Depends(require_api_key)] if settings.auth_enabled else [],
         docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    install_request_limits(app, settings)
     app.add_middleware(RequestMetrics)
     for router in ROUTERS:
         app.include_router(router)
+    document_error_responses(app, settings)
     install_docs_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if tracing:

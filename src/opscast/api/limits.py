@@ -12,10 +12,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
+from opscast.api.middleware import BodySizeLimit
+from opscast.api.rate_limit import RateLimit
 from opscast.config import Settings
 from opscast.errors import InvalidInputError
+
+
+def install_request_limits(app: FastAPI, settings: Settings) -> None:
+    """The body-size cap, and the rate limit on the endpoints that fit or forecast."""
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
 
 
 def batch_limit(fields: tuple[str, ...], limit: Callable[[Settings], int], *, setting: str) -> Any:

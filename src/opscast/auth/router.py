@@ -12,7 +12,7 @@ from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from opscast.api.deps import SessionDep
 from opscast.auth import service
@@ -47,6 +47,14 @@ def create_key(body: KeyCreate, session: SessionDep) -> KeyCreated:
 )
 def revoke_key(key_id: Annotated[int, Path(ge=1, le=SQL_ID_MAX)], session: SessionDep) -> KeyOut:
     return KeyOut.model_validate(service.revoke_key(session, key_id))
+
+
+def _see_other(location: str) -> HTMLResponse:
+    """A 303 with a small HTML body, as documented: a redirect that still says what it is."""
+    link = escape(location)
+    return HTMLResponse(
+        f'<a href="{link}">continue</a>', status_code=303, headers={"Location": location}
+    )
 
 
 def _safe_next(target: str) -> str:
@@ -89,7 +97,7 @@ def login(
     if key_checker(request).principal(key) is None:
         REQUESTS_DENIED.labels(reason="invalid_key").inc()
         return HTMLResponse(_form(next, "That key is not valid."), status_code=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = _see_other(_safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,
         key,
@@ -102,8 +110,10 @@ def login(
     return response
 
 
-@router.post("/logout", status_code=303, summary="Forget the session cookie")
+@router.post(
+    "/logout", response_class=HTMLResponse, status_code=303, summary="Forget the session cookie"
+)
 def logout() -> Response:
-    response = RedirectResponse("/auth/login", status_code=303)
+    response = _see_other("/auth/login")
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
