@@ -36,3 +36,12 @@ def test_openapi_declares_security_only_when_auth_is_on(client_factory: ClientFa
     guarded = client_factory(api_keys=["k" * 32]).get("/openapi.json").json()
     assert set(guarded["components"]["securitySchemes"]) == {"APIKeyHeader", "HTTPBearer"}
     assert "security" in guarded["paths"]["/forecast"]["post"]
+
+
+def test_the_error_answers_are_documented(client_factory: ClientFactory) -> None:
+    paths = client_factory().get("/openapi.json").json()["paths"]
+    assert {"400", "404", "409", "413", "422"} <= set(paths["/servers"]["post"]["responses"])
+    assert "429" in paths["/forecast"]["post"]["responses"]
+    assert "401" not in paths["/forecast"]["post"]["responses"]
+    guarded = client_factory(api_keys=["k" * 32]).get("/openapi.json").json()["paths"]
+    assert {"401", "403"} <= set(guarded["/tickets/"]["get"]["responses"])

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import opscast
 from opscast_process import running_opscast
 
 ADMIN = "fuzz-admin-" + "k" * 24
@@ -63,7 +64,7 @@ def fuzz(api: str, headers: list[str], report: Path, examples: str = EXAMPLES) -
 def create_key(var_dir: Path, role: str) -> str:
     made = subprocess.run(
         [sys.executable, "-m", "opscast", "keys", "create", f"fuzz-{role}", "--role", role],
-        env={**os.environ, "OPSCAST_VAR_DIR": str(var_dir)},
+        env={**os.environ, "OPSCAST_VAR_DIR": str(var_dir), "PYTHONPATH": SOURCES},
         capture_output=True,
         text=True,
         check=True,
@@ -71,7 +72,14 @@ def create_key(var_dir: Path, role: str) -> str:
     return made.stdout.strip().splitlines()[0]
 
 
-SERVER_ENV = {"OPSCAST_TRAIN_ON_START": "false", "OPSCAST_RATE_LIMIT_PER_MINUTE": "0"}
+# The server runs from a scratch directory: point it at this checkout's sources, whatever
+# a relative PYTHONPATH said.
+SOURCES = str(Path(opscast.__file__).resolve().parents[1])
+SERVER_ENV = {
+    "OPSCAST_TRAIN_ON_START": "false",
+    "OPSCAST_RATE_LIMIT_PER_MINUTE": "0",
+    "PYTHONPATH": SOURCES,
+}
 
 
 @pytest.mark.slow
