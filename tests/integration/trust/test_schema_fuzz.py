@@ -51,6 +51,9 @@ def fuzz(api: str, headers: list[str], report: Path, examples: str = EXAMPLES) -
         "19",
         "--request-timeout",
         "180",
+        # the first request of a model trains it: slow on a busy machine, never a failure
+        "--max-response-time",
+        "180",
         "--wait-for-schema",
         "60",
         "--report-junit-path",
