@@ -19,6 +19,7 @@ import atexit
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,7 @@ T = TypeVar("T")
 
 ENABLED_VARIABLE = "OPSCAST_FIT_IN_PROCESS"
 WORKERS_VARIABLE = "OPSCAST_FIT_WORKERS"
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _enabled() -> bool:
@@ -38,6 +40,17 @@ def _enabled() -> bool:
 def _workers() -> int:
     configured = os.environ.get(WORKERS_VARIABLE, "")
     return int(configured) if configured.isdigit() and int(configured) > 0 else 2
+
+
+def _follow_parent(parent: int) -> None:
+    """In a worker: exit when the server that started it is gone (killed, not shut down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 class _FitPool:
@@ -51,7 +64,10 @@ class _FitPool:
         with self._guard:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=_workers(), mp_context=multiprocessing.get_context("spawn")
+                    max_workers=_workers(),
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_follow_parent,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
