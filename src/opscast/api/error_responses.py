@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from opscast.api.rate_limit import EXPENSIVE
+from opscast.auth.roles import needed_role
 from opscast.config import Settings
 
 READ_METHODS = frozenset({"get", "head", "options"})
@@ -59,10 +60,11 @@ def document_error_responses(app: FastAPI, settings: Settings) -> None:
         schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                guarded = settings.auth_enabled and needed_role(method.upper(), path) is not None
+                if not guarded:  # probes and the sign-in form answer without a key
+                    operation.pop("security", None)
                 responses = operation.setdefault("responses", {})
-                for status, response in _errors_of(
-                    method, path, operation, settings.auth_enabled
-                ).items():
+                for status, response in _errors_of(method, path, operation, guarded).items():
                     responses.setdefault(status, response)
         return schema
 

@@ -45,3 +45,5 @@ def test_the_error_answers_are_documented(client_factory: ClientFactory) -> None
     assert "401" not in paths["/forecast"]["post"]["responses"]
     guarded = client_factory(api_keys=["k" * 32]).get("/openapi.json").json()["paths"]
     assert {"401", "403"} <= set(guarded["/tickets/"]["get"]["responses"])
+    assert "security" not in guarded["/health"]["get"]
+    assert "401" not in guarded["/health"]["get"]["responses"]
