@@ -26,12 +26,14 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
 
+# --compile-bytecode: the dependencies are compiled once here, so a process that cannot
+# write __pycache__ (read-only install, PYTHONDONTWRITEBYTECODE) does not compile at start-up.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e .
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e .
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev]"
 	@touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
@@ -45,7 +47,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 $(VENV)/.installed-optional: pyproject.toml $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[dev,prophet,neural,pipeline]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e ".[dev,prophet,neural,pipeline]"
 	@touch $@
 
 install-optional: $(VENV)/.installed-optional

@@ -12,7 +12,7 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     database_url: str | None = None
+    # SQLite in WAL: NORMAL survives a process crash but may lose the last commits to a
+    # power cut; FULL survives that too, at an fsync per commit
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     broker_url: str | None = None
     mlflow_uri: str | None = None
     dask_scheduler: str | None = None
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
     demand_train_on_start: bool = True
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # requests per minute one key (or, without auth, one client address) may make to the
+    # endpoints that fit or forecast; 0 switches the limit off
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
 
     stream_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
@@ -137,19 +143,17 @@ class Settings(BaseSettings):
                     "characters; generate one with `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(32))'`"
                 )
-        if self.auth_required and not self.api_keys:
+        if self.environment is Environment.production and not self.auth_configured:
             raise ValueError(
-                "OPSCAST_AUTH_REQUIRED=true needs at least one key in OPSCAST_API_KEYS"
+                "OPSCAST_ENVIRONMENT=production refuses to start without OPSCAST_API_KEYS or "
+                "OPSCAST_AUTH_REQUIRED=true (with keys from `opscast keys create`): anyone "
+                "who can reach the port could retrain models or delete data"
             )
-        if self.environment is Environment.production and not self.api_keys:
-            raise ValueError(
-                "OPSCAST_ENVIRONMENT=production refuses to start without OPSCAST_API_KEYS: "
-                "anyone who can reach the port could retrain models or delete data"
-            )
-        if self.host not in LOOPBACK_HOSTS and not self.api_keys:
+        if self.host not in LOOPBACK_HOSTS and not self.auth_configured:
             raise ValueError(
                 f"OPSCAST_HOST={self.host} exposes the service beyond this machine; "
-                "set OPSCAST_API_KEYS too, or keep the default 127.0.0.1"
+                "set OPSCAST_API_KEYS, or OPSCAST_AUTH_REQUIRED=true with keys from "
+                "`opscast keys create`, or keep the default 127.0.0.1"
             )
         if self.metrics_port == self.port:
             raise ValueError(
@@ -164,8 +168,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def auth_configured(self) -> bool:
+        """Keys are in the environment, or the operator asked for the stored ones."""
+        return bool(self.api_keys) or self.auth_required
+
+    @property
     def auth_enabled(self) -> bool:
-        return bool(self.api_keys)
+        """Auth is on with keys configured, and always when bound beyond loopback."""
+        return self.auth_configured or self.host not in LOOPBACK_HOSTS
 
     @property
     def resolved_database_url(self) -> str:

@@ -56,6 +56,12 @@ MODEL_TRAINED = Gauge(
     multiprocess_mode="mostrecent",
 )
 ANOMALIES = Counter("opscast_anomalies", "Points flagged as anomalous.")
+REQUESTS_DENIED = Counter(
+    "opscast_requests_denied",
+    "Requests refused before any work: no key, an unknown or revoked key, a role too low, "
+    "or over the rate limit.",
+    ["reason"],
+)
 ALERTS = Counter(
     "opscast_alerts", "Alert notifications delivered.", ["rule", "severity", "channel"]
 )

@@ -16,6 +16,7 @@ TABLE_MODULES = (
     "opscast.streaming.anomaly_tables",
     "opscast.alerting.tables",
     "opscast.demand.tables",
+    "opscast.auth.tables",
 )
 
 

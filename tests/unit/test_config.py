@@ -45,7 +45,6 @@ def test_keys_are_not_printed() -> None:
     [
         ({"environment": "production"}, "OPSCAST_API_KEYS"),
         ({"api_keys": "short"}, "shorter than 16"),
-        ({"auth_required": True}, "OPSCAST_AUTH_REQUIRED"),
         ({"host": "0.0.0.0"}, "exposes the service"),
         ({"log_level": "loud"}, "not a log level"),
         ({"port": 70000}, "port"),
@@ -63,6 +62,12 @@ def test_unsafe_or_invalid_settings_are_refused(
 def test_exposed_host_is_allowed_with_a_key() -> None:
     settings = Settings(host="0.0.0.0", api_keys=[GOOD_KEY], environment="production")
     assert settings.auth_enabled
+
+
+def test_stored_keys_alone_may_guard_an_exposed_host() -> None:
+    settings = Settings(host="0.0.0.0", auth_required=True, environment="production")
+    assert settings.auth_enabled
+    assert not settings.api_keys
 
 
 def test_var_and_data_dirs_must_differ(tmp_path: Path) -> None:

@@ -17,9 +17,12 @@ from starlette.staticfiles import StaticFiles
 from opscast import __version__
 from opscast.alerting.router import router as alerting_router
 from opscast.api.docs_pages import install_docs_pages
+from opscast.api.error_responses import document_error_responses
 from opscast.api.errors import install_error_handlers
-from opscast.api.middleware import BodySizeLimit, RequestMetrics
+from opscast.api.limits import install_request_limits
+from opscast.api.middleware import RequestMetrics
 from opscast.api.system import router as system_router
+from opscast.auth.router import router as auth_router
 from opscast.capacity.router import router as scaling_router
 from opscast.config import Settings, get_settings
 from opscast.db import Database
@@ -66,6 +69,7 @@ ROUTERS = (
     alerting_router,
     demand_router,
     web_router,
+    auth_router,
 )
 
 DESCRIPTION = """
@@ -89,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The composition root: every long-lived object is built here and nowhere else."""
-        database = Database(settings.resolved_database_url)
+        database = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         if tracing:
             tracing.instrument_clients(database.engine)
         database.migrate()
@@ -131,16 +137,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(require_api_key)],
+        # the key check (and its security schemes in /openapi.json) only when auth is on
+        dependencies=[Depends(require_api_key)] if settings.auth_enabled else [],
         docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    install_request_limits(app, settings)
     app.add_middleware(RequestMetrics)
     for router in ROUTERS:
         app.include_router(router)
+    document_error_responses(app, settings)
     install_docs_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if tracing:

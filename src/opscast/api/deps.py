@@ -2,8 +2,8 @@
 code written against this module. Domain code imports ``opscast.dependencies`` instead
 (a domain importing api/ breaks the layer contracts)."""
 
+from opscast.auth.access import AuthenticationError
 from opscast.dependencies import (
-    AuthenticationError,
     DatabaseDep,
     ModelStoreDep,
     ScoringDep,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from opscast.dependencies import AuthenticationError
+from opscast.auth.access import AuthenticationError
 from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.observability import get_logger
 from opscast.timeseries import FrameValidationError
@@ -29,19 +30,36 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# An error names its field and shows the start of what was sent: enough to recognise it,
+# never a multi-megabyte field echoed back whole or one entry per bad row of a huge batch.
+MAX_ECHOED_CHARS = 200
+MAX_LISTED_ERRORS = 50
+
+
 def _json_safe(error: Any) -> Any:
-    """Echoed input may hold NaN or infinity, which JSON cannot carry; send those as text."""
+    """Echoed input is cut short, and NaN or infinity (which JSON cannot carry) sent as text."""
+    value = error.get("input")
+    if isinstance(value, str | bytes) and len(value) <= MAX_ECHOED_CHARS:
+        return error
     try:
-        json.dumps(error.get("input"), allow_nan=False, default=str)
+        text = json.dumps(value, allow_nan=False, default=str)
     except ValueError:
-        return {**error, "input": repr(error.get("input"))}
-    return error
+        text = repr(value)
+    else:
+        if len(text) <= MAX_ECHOED_CHARS:
+            return error
+    if len(text) > MAX_ECHOED_CHARS:
+        text = text[:MAX_ECHOED_CHARS] + f"... ({len(text)} characters)"
+    return {**error, "input": text}
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_json_safe(error) for error in exc.errors()]
+    found = exc.errors()
+    errors = [_json_safe(error) for error in found[:MAX_LISTED_ERRORS]]
     summary = "; ".join(f"{_field_name(error['loc'])}: {error['msg']}" for error in errors[:5])
+    if len(found) > len(errors):
+        summary += f"; {len(found) - len(errors)} more errors not listed"
     return JSONResponse(
         status_code=422,
         content=jsonable_encoder(
@@ -74,7 +92,10 @@ async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=409, content={"detail": exc.message, "message": exc.message})
 
 
-async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
+    if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+        # a person at the dashboard: to the sign-in form, and back here afterwards
+        return RedirectResponse(f"/auth/login?next={quote(request.url.path)}", status_code=303)
     return JSONResponse(
         status_code=401,
         content={"detail": str(exc), "message": str(exc)},

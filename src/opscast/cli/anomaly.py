@@ -45,7 +45,9 @@ def anomaly_score_command(
             frame, detector=detector, threshold=threshold, explain=explain, on_series=step
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    scored.to_csv(output, index=False)
+    from opscast.csv_export import write_csv
+
+    write_csv(scored, output)
     typer.echo(
         f"wrote {len(scored):,} rows to {output}; {int(scored['is_anomaly'].sum()):,} flagged",
         err=True,

@@ -50,7 +50,9 @@ def open_database(settings: Settings) -> Iterator[Database]:
     """
     from opscast.db import Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(
+        settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
     try:
         database.migrate()
         yield database

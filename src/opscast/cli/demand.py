@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from opscast.cli.common import open_database
+
 if TYPE_CHECKING:
     from opscast.config import Settings
     from opscast.demand.config import DemandConfig
@@ -133,14 +135,10 @@ def prepare(
         prepared = pipeline.prepare(input, output, report, cfg)
         step(0.9, "recording the data set")
         if record:
-            from opscast.db import Database
             from opscast.demand.service import record_dataset
 
-            database = Database(settings.resolved_database_url)
-            database.migrate()
-            with database.session() as session:
+            with open_database(settings) as database, database.session() as session:
                 record_dataset(session, prepared, output, str(input))
-            database.dispose()
     for bad in prepared.bad[:20]:
         typer.secho(
             f"line {bad.line}: {bad.column} {bad.value!r}: {bad.reason}",
@@ -275,7 +273,6 @@ def _paths_of(files: Any) -> dict[str, Any]:
 def _register(
     model_path: Path, evaluation: Any, data: Path, step: Callable[[float, str], None]
 ) -> dict[str, Any]:
-    from opscast.db import Database
     from opscast.demand import pipeline
     from opscast.demand.service import register_model
     from opscast.registry import ModelStore
@@ -283,22 +280,17 @@ def _register(
     settings = _settings()
     trained = pipeline.load_model(model_path)
     prepared = pipeline.read_frame(data, "data")
-    database = Database(settings.resolved_database_url)
-    database.migrate()
     store = ModelStore.from_settings(settings)
-    try:
-        with database.session() as session:
-            outcome = register_model(
-                store,
-                session,
-                trained,
-                evaluation,
-                prepared,
-                requested_by="cli",
-                progress=lambda fraction, text: step(0.5 + 0.5 * fraction, text),
-            )
-    finally:
-        database.dispose()
+    with open_database(settings) as database, database.session() as session:
+        outcome = register_model(
+            store,
+            session,
+            trained,
+            evaluation,
+            prepared,
+            requested_by="cli",
+            progress=lambda fraction, text: step(0.5 + 0.5 * fraction, text),
+        )
     return {
         "task": outcome.version.task,
         "version": outcome.version.version,
@@ -386,31 +378,30 @@ def retrain(
         pipeline.write_json(output, payload)
         _print(payload)
         return
-    from opscast.db import Database
     from opscast.demand.service import train_and_register
     from opscast.registry import ModelStore
     from opscast.retraining.service import policy_or_default
 
     settings = _settings()
     cfg = _config(config)
-    database = Database(settings.resolved_database_url)
-    database.migrate()
     store = ModelStore.from_settings(settings)
-    try:
-        with _user_errors(), _bar("retrain") as step, database.session() as session:
-            prepared = pipeline.read_frame(data, "data")
-            tolerance = policy_or_default(session, "demand").tolerance
-            result = train_and_register(
-                store,
-                session,
-                prepared,
-                cfg,
-                requested_by="cli",
-                tolerance=tolerance,
-                progress=step,
-            )
-    finally:
-        database.dispose()
+    with (
+        open_database(settings) as database,
+        _user_errors(),
+        _bar("retrain") as step,
+        database.session() as session,
+    ):
+        prepared = pipeline.read_frame(data, "data")
+        tolerance = policy_or_default(session, "demand").tolerance
+        result = train_and_register(
+            store,
+            session,
+            prepared,
+            cfg,
+            requested_by="cli",
+            tolerance=tolerance,
+            progress=step,
+        )
     outcome = result.outcome
     payload = {
         "retrained": True,

@@ -83,7 +83,9 @@ def forecast_command(
             jobs=settings.forecast_jobs if jobs is None else jobs,
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    result.forecasts.to_csv(output, index=False)
+    from opscast.csv_export import write_csv
+
+    write_csv(result.forecasts, output)
     typer.echo(f"wrote {len(result.forecasts):,} rows to {output}", err=True)
     if result.chosen:
         picked = Counter(name for names in result.chosen.values() for name in names)

@@ -19,6 +19,7 @@ from opscast.cli import (
     forecasting,
     incidents,
     jobs,
+    keys,
     scaling,
     system,
     tickets,
@@ -67,6 +68,7 @@ app.add_typer(incidents.app, name="incidents")
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(scaling.app, name="scale")
 app.add_typer(demand.app, name="demand")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

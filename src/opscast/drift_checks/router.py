@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
 from opscast.dependencies import JobsDep, ModelStoreDep, RetrainerDep, SessionDep
@@ -28,6 +28,7 @@ from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.registry import ModelStore
 from opscast.retraining.service import retrain_on_drift
+from opscast.value_ranges import SQL_ID_MAX, SQL_INT_MAX
 
 INCIDENTS_TARGET = "incidents"
 
@@ -51,6 +52,7 @@ def stored_baseline(store: ModelStore, task: str, metric: str) -> float:
 
 
 router = APIRouter(tags=["drift"])
+ReportId = Annotated[int, Path(ge=1, le=SQL_ID_MAX, description="Drift report number")]
 
 ReportKind = Literal["data", "series", "concept"]
 
@@ -169,7 +171,7 @@ def detect_concept_drift(
 def list_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
     kind: Annotated[ReportKind | None, Query(description="Only reports of this kind.")] = None,
 ) -> DriftReportPage:
     reports, total = service.list_reports(session, limit=limit, offset=offset, kind=kind)
@@ -179,7 +181,7 @@ def list_reports(
 
 
 @router.get("/drift/reports/{report_id}", response_model=DriftReportDetail, summary="One report")
-def read_report(report_id: int, session: SessionDep) -> DriftReportDetail:
+def read_report(report_id: ReportId, session: SessionDep) -> DriftReportDetail:
     report = service.get_report(session, report_id)
     return DriftReportDetail(**_report_out(report).model_dump(), summary=report.summary)
 
@@ -187,7 +189,7 @@ def read_report(report_id: int, session: SessionDep) -> DriftReportDetail:
 @router.get(
     "/drift/reports/{report_id}/html", response_class=HTMLResponse, summary="One report as a page"
 )
-def read_report_html(report_id: int, session: SessionDep) -> HTMLResponse:
+def read_report_html(report_id: ReportId, session: SessionDep) -> HTMLResponse:
     return HTMLResponse(service.get_report(session, report_id).html)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.series.schemas import UNIQUE_ID_PATTERN
+from opscast.value_ranges import Timestamp
 
 DRIFT_MESSAGE = "Data drift detected. Consider retraining models."
 NO_DRIFT_MESSAGE = "No significant data drift detected."
@@ -39,7 +40,7 @@ class DriftMethod(StrEnum):
 class NewPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ds: datetime = Field(examples=["2024-01-01"], description="A date or a timestamp.")
+    ds: Timestamp = Field(examples=["2024-01-01"], description="A date or a timestamp.")
     y: float = Field(allow_inf_nan=False, examples=[110.0])
 
 

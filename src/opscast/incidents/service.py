@@ -44,6 +44,7 @@ from opscast.series.schemas import SeriesKind
 from opscast.series.service import latest_timestamp, list_series, read_points
 from opscast.timeseries import Granularity
 from opscast.timeseries.granularity import period_start
+from opscast.worker_processes import fit_in_worker
 
 log = get_logger(__name__)
 
@@ -147,6 +148,11 @@ def _champion_scores(
     return dict(scores[champion.model_name])
 
 
+def _fit_quietly(daily: pd.DataFrame, granularity: Granularity) -> TrainedLevel:
+    with np.errstate(all="ignore"):
+        return fit_level(daily, granularity)
+
+
 def train_category(
     store: ModelStore,
     session: Session,
@@ -163,8 +169,7 @@ def train_category(
     task = task_name(category, granularity)
 
     def fit() -> Challenger:
-        with np.errstate(all="ignore"):
-            trained = fit_level(daily_counts(session, category), granularity)
+        trained = fit_in_worker(_fit_quietly, daily_counts(session, category), granularity)
         return Challenger(
             model=trained.model,
             data=trained.frame,

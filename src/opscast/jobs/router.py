@@ -17,6 +17,7 @@ from opscast.jobs.schemas import (
     ScheduleOut,
 )
 from opscast.jobs.tables import Job, JobStatus
+from opscast.value_ranges import SQL_ID_MAX, SQL_INT_MAX
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -36,7 +37,7 @@ def list_jobs(
     kind: Annotated[str | None, Query(max_length=60)] = None,
     task: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> list[JobOut]:
     """The total number of matching jobs is in the ``X-Total-Count`` header."""
     jobs, total = service.list_jobs(
@@ -78,7 +79,7 @@ def put_schedule(
 
 
 @router.get("/{job_id}", response_model=JobDetailOut, summary="One job with its log")
-def get_job(job_id: int, session: SessionDep) -> JobDetailOut:
+def get_job(job_id: Annotated[int, Path(ge=1, le=SQL_ID_MAX)], session: SessionDep) -> JobDetailOut:
     job, logs = service.get_job(session, job_id)
     return JobDetailOut(
         **_job_out(job).model_dump(),

@@ -27,6 +27,7 @@ from typing import Any
 from opscast.db import Database, utc_now
 from opscast.jobs.cron import next_run
 from opscast.jobs.repository import JobRepository
+from opscast.jobs.retryable import is_retryable
 from opscast.jobs.service import submit_job
 from opscast.jobs.tables import JobStatus
 from opscast.observability import JOB_DURATION, JOBS, get_logger
@@ -34,6 +35,9 @@ from opscast.observability import JOB_DURATION, JOBS, get_logger
 log = get_logger(__name__)
 
 DEFAULT_STALE_AFTER = timedelta(seconds=60)
+# A locked database or a lost connection is retried in place, after 1, 2 and 4 s (times
+# ``retry_backoff``), before the job counts as failed.
+TRANSIENT_RETRIES = 3
 
 
 class JobContext:
@@ -85,8 +89,10 @@ class JobRunner:
         poll_seconds: float = 1.0,
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         clock: Callable[[], datetime] = utc_now,
+        retry_backoff: float = 1.0,
     ) -> None:
         self.database = database
+        self.retry_backoff = retry_backoff
         self.handlers = dict(handlers)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.poll_seconds = poll_seconds
@@ -190,13 +196,24 @@ class JobRunner:
         if handler is None:
             error = f"no handler for job kind {context.kind!r}; known: {', '.join(self.kinds)}"
         else:
-            try:
-                with self._heartbeat(context.job_id):
-                    result = dict(handler(context) or {})
-                status = JobStatus.succeeded
-            except Exception as exc:  # a failing job must not kill the runner
-                error = f"{type(exc).__name__}: {exc}"
-                context.log(traceback.format_exc(limit=5), level="error")
+            for retry in range(TRANSIENT_RETRIES + 1):
+                try:
+                    with self._heartbeat(context.job_id):
+                        result = dict(handler(context) or {})
+                    status = JobStatus.succeeded
+                except Exception as exc:  # a failing job must not kill the runner
+                    if retry < TRANSIENT_RETRIES and is_retryable(exc):
+                        delay = self.retry_backoff * 2**retry
+                        context.log(
+                            f"{type(exc).__name__}: {exc}; a passing fault, "
+                            f"trying again in {delay:.1f} s ({retry + 1} of {TRANSIENT_RETRIES})",
+                            level="warning",
+                        )
+                        time.sleep(delay)
+                        continue
+                    error = f"{type(exc).__name__}: {exc}"
+                    context.log(traceback.format_exc(limit=5), level="error")
+                break
         elapsed = time.perf_counter() - started
         with self.database.session() as session:
             repository = JobRepository(session)

@@ -47,6 +47,17 @@ class SeriesRepository:
             found.update(dict(rows.all()))
         return found
 
+    def kinds_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(unique_ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), POINTS_PER_STATEMENT):
+            chunk = wanted[start : start + POINTS_PER_STATEMENT]
+            rows = self.session.execute(
+                select(Series.unique_id, Series.kind).where(Series.unique_id.in_(chunk))
+            )
+            found.update(dict(rows.all()))
+        return found
+
     def add_missing(
         self,
         unique_ids: Sequence[str],

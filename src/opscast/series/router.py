@@ -7,8 +7,7 @@ from datetime import datetime
 import pandas as pd
 from fastapi import APIRouter
 
-from opscast.dependencies import SessionDep, SettingsDep
-from opscast.errors import InvalidInputError
+from opscast.dependencies import SessionDep, batch_limit
 from opscast.observability import INGESTED_POINTS
 from opscast.series import service
 from opscast.series.schemas import (
@@ -42,15 +41,21 @@ def list_series(session: SessionDep, kind: SeriesKind | None = None) -> list[Ser
     ]
 
 
-@router.post("/points", response_model=IngestResult, status_code=201, summary="Store points")
-def upload_points(body: PointsUpload, session: SessionDep, settings: SettingsDep) -> IngestResult:
-    """A point at a timestamp already stored replaces the old value: retrying is harmless."""
-    if len(body.points) > settings.max_points_per_request:
-        raise InvalidInputError(
-            f"{len(body.points)} points exceed the limit of {settings.max_points_per_request} "
-            "per request; split the upload",
-            field="points",
+@router.post(
+    "/points",
+    response_model=IngestResult,
+    status_code=201,
+    summary="Store points",
+    dependencies=[
+        batch_limit(
+            ("points",),
+            lambda settings: settings.max_points_per_request,
+            setting="OPSCAST_MAX_POINTS_PER_REQUEST",
         )
+    ],
+)
+def upload_points(body: PointsUpload, session: SessionDep) -> IngestResult:
+    """A point at a timestamp already stored replaces the old value: retrying is harmless."""
     frame = pd.DataFrame([point.model_dump() for point in body.points])
     frame["ds"] = pd.to_datetime(frame["ds"], utc=True).dt.tz_localize(None)
     result = service.ingest_frame(

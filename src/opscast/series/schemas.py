@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.value_ranges import Timestamp
+
 UNIQUE_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,200}$"
 
 
@@ -24,7 +26,7 @@ class PointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unique_id: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["Software"])
-    ds: datetime = Field(examples=["2024-01-01T00:00:00"])
+    ds: Timestamp = Field(examples=["2024-01-01T00:00:00"])
     y: float = Field(allow_inf_nan=False, examples=[42.0])
 
 

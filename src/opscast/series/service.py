@@ -13,7 +13,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from opscast.errors import InvalidInputError, NotFoundError
+from opscast.errors import ConflictError, InvalidInputError, NotFoundError
 from opscast.series.repository import SeriesRepository, SeriesStats
 from opscast.series.schemas import IngestResult
 from opscast.series.tables import Series
@@ -39,6 +39,7 @@ def ingest_frame(
         )
     repository = SeriesRepository(session)
     unique_ids = clean["unique_id"].drop_duplicates().tolist()
+    _refuse_kind_change(repository, unique_ids, kind)
     created = repository.add_missing(
         unique_ids, kind=kind, source=source, freq=freq, labels=labels or {}
     )
@@ -49,6 +50,21 @@ def ingest_frame(
         clean["y"].tolist(),
     )
     return IngestResult(series_created=created, points_written=written, unique_ids=unique_ids)
+
+
+def _refuse_kind_change(repository: SeriesRepository, unique_ids: list[str], kind: str) -> None:
+    """A series keeps the kind it was created with: its models and checks are chosen by it.
+
+    Points of another kind (say a ``custom`` point into an ``incidents`` category) would
+    reach that series' models unvetted, with a history they were never sized for.
+    """
+    for unique_id, stored in repository.kinds_by_unique_id(unique_ids).items():
+        if stored != kind:
+            raise ConflictError(
+                f"series {unique_id!r} holds {stored} points, not {kind}; send kind={stored!r} "
+                "or store these points under another unique_id",
+                field="kind",
+            )
 
 
 def list_series(session: Session, kind: str | None = None) -> list[SeriesStats]:

@@ -18,11 +18,12 @@ from opscast.servers.schemas import (
     TickIn,
     TickOut,
 )
+from opscast.value_ranges import SQL_ID_MAX
 
 router = APIRouter(prefix="/servers", tags=["servers"])
 simulation_router = APIRouter(prefix="/simulation", tags=["servers"])
 
-ServerId = Annotated[int, Path(ge=1)]
+ServerId = Annotated[int, Path(ge=1, le=SQL_ID_MAX)]
 
 
 @router.get("", response_model=list[ServerOut], summary="Servers and their lifecycle state")

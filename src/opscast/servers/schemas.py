@@ -62,7 +62,8 @@ class ActionOut(BaseModel):
 class TickIn(BaseModel):
     """Omitted settings continue the current simulation; a changed one starts a new trace."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON true/false are not numbers (lax pydantic reads them as 1 and 0)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     steps: int = Field(default=12, ge=1, le=MINUTES_PER_DAY, description="Points to advance")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)

@@ -11,6 +11,7 @@ from opscast.dependencies import SessionDep
 from opscast.streaming import anomaly_service as service
 from opscast.streaming.anomaly_schemas import AnomalyOut, TimeToFailureOut
 from opscast.streaming.schemas import NAME_PATTERN
+from opscast.value_ranges import SQL_INT_MAX
 
 router = APIRouter(tags=["predictions"])
 
@@ -27,7 +28,7 @@ def list_anomalies(
     end: datetime | None = None,
     min_score: Annotated[float, Query(ge=0, le=1)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> list[AnomalyOut]:
     """Times are UTC. The total number of matches is in the ``X-Total-Count`` header."""
     rows, total = service.list_anomalies(

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from opscast.dependencies import SettingsDep, StreamDep
+from opscast.dependencies import SettingsDep, StreamDep, batch_limit
 from opscast.streaming.pipeline import new_batch_id
 from opscast.streaming.schemas import CollectIn, CollectOut, MetricBatch
 from opscast.streaming.service import check_collect
@@ -20,6 +20,13 @@ router = APIRouter(tags=["ingestion"])
     response_model=CollectOut,
     status_code=201,
     summary="Ingest a batch of metric points and log events",
+    dependencies=[
+        batch_limit(
+            ("points", "logs"),
+            lambda settings: settings.collect_max_items,
+            setting="OPSCAST_COLLECT_MAX_ITEMS",
+        )
+    ],
 )
 async def collect(body: CollectIn, settings: SettingsDep, pipeline: StreamDep) -> CollectOut:
     """A 201 means the batch is stored; scoring follows through the stream.

@@ -6,10 +6,11 @@ the name must split back into the two without guessing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from opscast.value_ranges import Timestamp
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,99}$"
 MAX_LABELS = 20
@@ -30,7 +31,7 @@ class MetricPoint(BaseModel):
 
     host: str = Field(pattern=NAME_PATTERN, examples=["db-01"])
     metric: str = Field(pattern=NAME_PATTERN, examples=["connections"])
-    timestamp: datetime = Field(examples=["2026-11-23T08:00:00Z"])
+    timestamp: Timestamp = Field(examples=["2026-11-23T08:00:00Z"])
     value: float = Field(allow_inf_nan=False, examples=[182.0])
     labels: dict[str, str] = Field(
         default_factory=dict,
@@ -47,7 +48,7 @@ class LogEvent(BaseModel):
 
     service: str = Field(pattern=NAME_PATTERN, examples=["checkout"])
     level: LogLevel = Field(examples=["error"])
-    timestamp: datetime = Field(examples=["2026-11-23T08:00:12Z"])
+    timestamp: Timestamp = Field(examples=["2026-11-23T08:00:12Z"])
     message: str = Field(default="", max_length=10_000)
 
 

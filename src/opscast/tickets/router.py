@@ -28,6 +28,7 @@ from opscast.tickets.schemas import (
 )
 from opscast.tickets.scoring import analyze as analyze_text
 from opscast.tickets.workflow import TicketStatus
+from opscast.value_ranges import SQL_ID_MAX, SQL_INT_MAX
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 analytics_router = APIRouter(prefix="/analytics", tags=["tickets"])
@@ -36,7 +37,7 @@ SORT_PATTERN = "^-?(" + "|".join(SORTABLE) + ")$"
 MAX_PAGE = 1000
 
 
-TicketId = Annotated[int, Path(ge=1, description="Ticket number")]
+TicketId = Annotated[int, Path(ge=1, le=SQL_ID_MAX, description="Ticket number")]
 
 
 @router.post("/", response_model=TicketOut, status_code=201, summary="Open a ticket")
@@ -54,12 +55,12 @@ def list_tickets(
     classification: str | None = None,
     source: TicketSource | None = None,
     assignee: str | None = None,
-    server_id: int | None = None,
+    server_id: Annotated[int | None, Query(ge=1, le=SQL_ID_MAX)] = None,
     sort: Annotated[
         str, Query(pattern=SORT_PATTERN, description="Field to sort by; prefix - for descending")
     ] = "id",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> list[TicketOut]:
     """A JSON list as in the seed; the total that matches is in the ``X-Total-Count`` header."""
     where = TicketFilter(

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.value_ranges import Timestamp
+
 MAX_POSTED_POINTS = 100_000
 MAX_HORIZON = 100
 MAX_STEP = 50
@@ -24,7 +26,7 @@ class Timeframe(StrEnum):
 class TrafficPoint(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    ds: datetime = Field(examples=["1995-08-01 00:00:00"])
+    ds: Timestamp = Field(examples=["1995-08-01 00:00:00"])
     y: float = Field(
         ge=0, le=MAX_REQUESTS, allow_inf_nan=False, examples=[245], description="requests per step"
     )

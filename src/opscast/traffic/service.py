@@ -53,6 +53,7 @@ from opscast.traffic.schemas import (
     Timeframe,
     TrafficPoint,
 )
+from opscast.worker_processes import fit_in_worker
 
 if TYPE_CHECKING:
     from opscast.config import Settings
@@ -138,7 +139,8 @@ def posted_series(points: list[TrafficPoint], timeframe: Timeframe) -> pd.Series
 def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
     """``timestamp`` and ``requests_count`` rows of an uploaded CSV; other columns are ignored."""
     try:
-        frame = pd.read_csv(io.BytesIO(content))
+        # one row past the limit is enough to refuse the file: the rest is never parsed
+        frame = pd.read_csv(io.BytesIO(content), nrows=MAX_POSTED_POINTS + 1)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"the file is not a readable CSV: {exc}", field="file") from exc
     absent = [name for name in (CSV_TIME_COLUMN, CSV_VALUE_COLUMN) if name not in frame.columns]
@@ -172,6 +174,23 @@ def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
         TrafficPoint(ds=stamp.to_pydatetime(), y=float(value))
         for stamp, value in zip(stamps, values, strict=True)
     ]
+
+
+def fit_and_evaluate(
+    model_type: str, spec: TimeframeSpec, train: pd.Series, recent: pd.Series
+) -> tuple[ContextForecaster, pd.DataFrame]:
+    """Fit on ``train`` and backtest on ``recent``: the CPU-heavy part of a training."""
+    model = context_forecaster(
+        model_type, freq=spec.freq, season_length=spec.season_length, n_estimators=N_ESTIMATORS
+    ).fit(train)
+    points = rolling_origin(
+        model,
+        recent,
+        h=EVAL_HORIZON,
+        step=spec.season_length // EVAL_WINDOWS,
+        n_windows=EVAL_WINDOWS,
+    )
+    return model, points
 
 
 class TrafficForecasts:
@@ -252,13 +271,9 @@ class TrafficForecasts:
             return score(points, train, spec.season_length)
 
         def fit() -> Challenger:
-            model = context_forecaster(
-                model_type,
-                freq=spec.freq,
-                season_length=spec.season_length,
-                n_estimators=N_ESTIMATORS,
-            ).fit(train)
-            metrics = evaluate(model)
+            # the fit and its backtest run in a worker process: the server keeps answering
+            model, points = fit_in_worker(fit_and_evaluate, model_type, spec, train, recent)
+            metrics = score(points, train, spec.season_length)
             try:
                 champion: dict[str, float | None] | None = dict(
                     evaluate(self.store.champion(task).model)

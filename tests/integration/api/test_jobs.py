@@ -95,6 +95,6 @@ def test_schedules_need_a_key_once_auth_is_on(client_factory: ClientFactory) -> 
     client.app.state.services.jobs.handlers["add"] = add_numbers  # type: ignore[attr-defined]
     body = {"kind": "add", "cron": "0 3 * * 1"}
     assert client.put("/jobs/schedules/nightly", json=body).status_code == 401
-    assert client.get("/jobs/schedules").json() == []
+    assert client.get("/jobs/schedules", headers={"X-API-Key": KEY}).json() == []
     ok = client.put("/jobs/schedules/nightly", json=body, headers={"X-API-Key": KEY})
     assert ok.status_code == 200

@@ -185,7 +185,7 @@ def test_too_many_points_per_request(client_factory: ClientFactory) -> None:
     assert stored(client) == {}
 
 
-def test_writes_need_a_key_once_auth_is_on(client_factory: ClientFactory) -> None:
+def test_reads_and_writes_need_a_key_once_auth_is_on(client_factory: ClientFactory) -> None:
     client = client_factory(api_keys=[KEY])
     body = {"points": hourly_points("secure", 2)}
     missing = client.post("/series/points", json=body)
@@ -194,10 +194,11 @@ def test_writes_need_a_key_once_auth_is_on(client_factory: ClientFactory) -> Non
     wrong = client.post("/series/points", json=body, headers={"X-API-Key": "x" * 24})
     assert wrong.status_code == 401
     assert client.delete("/series/secure").status_code == 401
-    assert stored(client) == {}
+    assert client.get("/series").status_code == 401
+    assert client.get("/series", headers={"X-API-Key": KEY}).json() == []
 
     assert client.post("/series/points", json=body, headers={"X-API-Key": KEY}).status_code == 201
     bearer = client.post("/series/points", json=body, headers={"Authorization": f"Bearer {KEY}"})
     assert bearer.status_code == 201
-    assert client.get("/series").status_code == 200
+    assert client.get("/series", headers={"X-API-Key": KEY}).status_code == 200
     assert client.get("/health").status_code == 200

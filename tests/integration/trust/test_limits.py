@@ -1,0 +1,57 @@
+"""Limits that keep one client from knocking the service over: each refusal is clear."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+ClientFactory = Callable[..., TestClient]
+KEY_A = "a" * 32
+KEY_B = "b" * 32
+
+
+def test_the_expensive_endpoints_are_rate_limited_per_key(client_factory: ClientFactory) -> None:
+    """Every request counts, refused ones too; an empty body is refused at once (422)."""
+    client = client_factory(rate_limit_per_minute=2, api_keys=[KEY_A, KEY_B])
+    first_key = {"X-API-Key": KEY_A}
+    assert client.post("/detect_drift", json={}, headers=first_key).status_code == 422
+    assert client.post("/forecast", json={}, headers=first_key).status_code == 422
+    refused = client.post("/detect_drift", json={}, headers=first_key)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "OPSCAST_RATE_LIMIT_PER_MINUTE" in refused.json()["message"]
+    other_key = {"Authorization": f"Bearer {KEY_B}"}
+    assert client.post("/detect_drift", json={}, headers=other_key).status_code == 422
+    assert client.get("/tickets/", headers=first_key).status_code == 200
+
+
+def test_zero_switches_the_rate_limit_off(client_factory: ClientFactory) -> None:
+    client = client_factory(rate_limit_per_minute=0)
+    statuses = {client.post("/detect_drift", json={}).status_code for _ in range(5)}
+    assert statuses == {422}
+
+
+def test_an_oversized_body_is_refused_with_413(client_factory: ClientFactory) -> None:
+    client = client_factory(max_upload_bytes=1000)
+    response = client.post("/tickets/", json={"title": "t", "description": "x" * 2000})
+    assert response.status_code == 413
+    assert "OPSCAST_MAX_UPLOAD_BYTES" in response.json()["message"]
+
+
+def test_a_ticket_text_beyond_its_limit_is_refused(client: TestClient) -> None:
+    response = client.post("/tickets/", json={"title": "t" * 201, "description": "d"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "title"]
+    assert client.get("/tickets/").json() == []
+
+
+def test_a_csv_with_too_many_rows_is_refused(client: TestClient) -> None:
+    rows = "".join(f"1995-08-01 00:{i // 60 % 60:02d}:{i % 60:02d},1\n" for i in range(100_001))
+    response = client.post(
+        "/forecast/predict/csv",
+        files={"file": ("big.csv", "timestamp,requests_count\n" + rows, "text/csv")},
+        data={"horizon": "3", "model_type": "xgboost", "timeframe": "5m"},
+    )
+    assert response.status_code == 400
+    assert "more than 100000 rows" in response.json()["message"]
