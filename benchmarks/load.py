@@ -220,8 +220,14 @@ def prepare_traffic(var_dir: Path) -> None:
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """Start a server and wait until it answers; a busy machine can take minutes."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Start a server and wait until it answers; a busy machine can take minutes.
+
+    Its output goes to a file: a pipe nobody reads fills up under load and blocks the
+    server on its next log line.
+    """
+    log = Path(env["OPSCAST_VAR_DIR"]).parent / f"server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -229,8 +235,7 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
                 return process
         except httpx.HTTPError:
             if process.poll() is not None:
-                reason = process.stderr.read().decode() if process.stderr else "exited"
-                raise RuntimeError(reason) from None
+                raise RuntimeError(log.read_text()[-4000:]) from None
         time.sleep(0.5)
     process.kill()
     raise RuntimeError(f"server on port {port} did not start in {START_SECONDS} s")
