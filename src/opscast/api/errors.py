@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opscast.auth.access import AuthenticationError
@@ -113,6 +115,24 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A lost or refused database connection, or no free one in the pool, is the server's
+    trouble, and passing: 503.
+
+    The unit of work rolled back, so the client may send the request again; the pool
+    pings a connection before reusing it, so the next request reconnects by itself once
+    the database is back.
+    """
+    assert isinstance(exc, OperationalError | PoolTimeoutError)
+    log.warning("database unavailable", path=request.url.path, error=str(exc)[:300])
+    message = "the database is unavailable; the request was not completed, retry in a moment"
+    return JSONResponse(
+        status_code=503,
+        content={"detail": message, "message": message},
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return JSONResponse(
@@ -129,4 +149,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(AuthenticationError, _unauthenticated)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -95,8 +95,10 @@ def drift_command(
         )
     payload = json.dumps(result.summary(), indent=2, allow_nan=False)
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_text(payload)
+        from opscast.atomic_files import write_atomically
+
+        with user_errors():
+            write_atomically(summary, payload)
     else:
         typer.echo(payload)
     drifted = ", ".join(result.drifted_columns) or "none"
@@ -135,9 +137,10 @@ def _run_drift_check(
         on_step=step,
     )
     if report is not None:
+        from opscast.atomic_files import write_atomically
+
         step("writing the report")
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(check.html(), encoding="utf-8")
+        write_atomically(report, check.html())
     stored = None
     if store:
         from opscast.drift_checks import service

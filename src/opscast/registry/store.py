@@ -16,6 +16,7 @@ where artifacts go.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -270,6 +271,15 @@ class ModelStore:
                 path.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
                 client.log_artifact(run_id, str(path), artifact_path=MODEL_ARTIFACT_DIR)
         except Exception:
+            # a disk that filled mid-copy leaves part of the file: no version points at
+            # it, and it is removed so that no reader can take it for a model
+            with contextlib.suppress(Exception):
+                from mlflow.store.artifact.artifact_repository_registry import (
+                    get_artifact_repository,
+                )
+
+                partial: Any = get_artifact_repository(run.info.artifact_uri)
+                partial.delete_artifacts()
             client.set_terminated(run_id, status="FAILED")
             raise
         client.set_terminated(run_id)
