@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
 
 
 def serves(app: FastAPI, method: str, path: str) -> bool:
-    """Whether a route with this path template answers ``method`` (parameter names aside)."""
+    """Whether an endpoint with this path template answers ``method`` (parameter names aside).
+
+    Read from the OpenAPI document (built once, then cached by FastAPI) rather than from
+    ``app.routes``, which holds included routers as nested, private route objects.
+    """
     wanted = _PARAMETER.sub("{}", path)
     return any(
-        isinstance(route, APIRoute)
-        and _PARAMETER.sub("{}", route.path) == wanted
-        and method in (route.methods or ())
-        for route in app.routes
+        _PARAMETER.sub("{}", template) == wanted and method.lower() in operations
+        for template, operations in app.openapi().get("paths", {}).items()
     )
