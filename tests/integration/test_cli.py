@@ -61,7 +61,6 @@ def test_demo_loads_every_use_case_once(var_dir: Path) -> None:
 def test_demo_operations_look_like_a_teams(var_dir: Path) -> None:
     """Tickets resolved within hours or days of being opened, and drift reports to read."""
     from opscast.drift_checks.service import list_reports
-
     from opscast.tickets.analytics import summary
 
     assert runner.invoke(app, ["demo"], env=env_for(var_dir)).exit_code == 0
