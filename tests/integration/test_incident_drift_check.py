@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from opscast.drift.repository import DriftReportRepository
 
 from opscast.db import Database
+from opscast.drift_checks.repository import DriftReportRepository
 from opscast.incidents.drift_check import check_incident_drift
 from opscast.registry import ModelStore
 from opscast.series.service import ingest_frame

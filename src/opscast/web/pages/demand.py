@@ -14,7 +14,8 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from opscast.dependencies import SessionDep
+from opscast.demand.service import champion_model
+from opscast.dependencies import ModelStoreDep, SessionDep
 from opscast.series import service as series
 from opscast.series.repository import SeriesRepository
 from opscast.web.availability import serves
@@ -32,6 +33,7 @@ NAME = re.compile(r"^store_(?P<store>\d+)-item_(?P<item>\d+)$")
 def demand_page(
     request: Request,
     session: SessionDep,
+    models: ModelStoreDep,
     store_item: Annotated[str | None, Query(alias="series", max_length=200)] = None,
 ) -> HTMLResponse:
     names = SeriesRepository(session).unique_ids(KIND)
@@ -44,11 +46,14 @@ def demand_page(
             "ds": [stamp.strftime("%Y-%m-%d") for stamp in frame["ds"]],
             "y": [float(value) for value in frame["y"]],
         }
+    available = serves(request.app, "POST", "/predict")
     return render(
         request,
         "demand.html",
         {
-            "available": serves(request.app, "POST", "/predict"),
+            "available": available,
+            # the chart asks /predict only once a model serves (before, it answers 503)
+            "predicting": available and champion_model(models) is not None,
             "names": names,
             "chosen": chosen,
             "store": parsed["store"] if parsed else "",
