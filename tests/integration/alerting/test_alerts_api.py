@@ -328,7 +328,7 @@ def test_drift_reports_and_retrain_jobs_alert_once_each(client: TestClient) -> N
     assert states["model-promoted"] == "firing"
 
 
-def test_writes_need_a_key_once_keys_are_set(client_factory: ClientFactory) -> None:
+def test_reads_and_writes_need_a_key_once_keys_are_set(client_factory: ClientFactory) -> None:
     client = client_factory(api_keys="k" * 32)
     assert client.post("/alerts/rules", json=RULE).status_code == 401
     assert (
@@ -338,7 +338,8 @@ def test_writes_need_a_key_once_keys_are_set(client_factory: ClientFactory) -> N
     assert (
         client.post("/alerts/rules", json=RULE, headers={"X-API-Key": "k" * 32}).status_code == 201
     )
-    assert client.get("/alerts").status_code == 200
+    assert client.get("/alerts").status_code == 401
+    assert client.get("/alerts", headers={"X-API-Key": "k" * 32}).status_code == 200
 
 
 def test_a_serving_model_worse_than_its_challenger_in_shadow_alerts(client: TestClient) -> None:
