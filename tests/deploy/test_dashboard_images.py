@@ -40,6 +40,9 @@ SETTLE_SECONDS = 120
 # opscast_alerts_total is declared (observability.py) but nothing counts alerts yet:
 # the stream publishes them on its ``alerts`` topic, and no alerting channel exists.
 NOT_YET_COUNTED = {"Alerts sent by severity", "Alerts sent by channel"}
+# The demand model trains in the background after start; until it serves, /predict answers
+# 503 (its rate and latency panels move) and no prediction is counted. Either state is right.
+WHILE_TRAINING = {"Demand predictions served"}
 # Zero is the healthy reading of these; every other panel must show the activity move it.
 ZERO_IS_HEALTHY = {"5xx ratio", "Firing alerts", "Requests in flight"}
 TICKET_TEXTS = (
@@ -118,6 +121,7 @@ def activity_round(api: str, round_: int, rng: random.Random) -> list[tuple[str,
         ),
         ("POST", "/tickets/", {"title": title, "description": description}),
         ("POST", "/tickets/analyze", {"description": description}),
+        ("POST", "/predict", {"store": 1, "item": 1 + round_ % 10, "date": "2025-11-01"}),
         ("POST", "/simulation/tick", {"steps": 24}),
         ("POST", "/collect", {"points": metric_points(round_, rng)}),
         (
@@ -176,7 +180,13 @@ def dashboards_once_every_panel_has_data(
     round_ = 0
     while True:
         answers = activity_round(server.api, round_, rng)
-        assert [(what, status) for what, status in answers if status >= 500] == []
+        # /predict's 503 says the demand model is still training, which is the right answer
+        failed = [
+            (what, status)
+            for what, status in answers
+            if status >= 500 and (what, status) != ("POST /predict", 503)
+        ]
+        assert failed == []
         round_ += 1
         dashboards = [
             renderer.load_dashboard(path, prometheus, began, time.time(), SCRAPE_SECONDS)
@@ -186,7 +196,7 @@ def dashboards_once_every_panel_has_data(
             f"{dashboard.title}: {panel.title}"
             for dashboard in dashboards
             for panel in dashboard.panels
-            if panel.title not in NOT_YET_COUNTED and not shows_activity(panel)
+            if panel.title not in NOT_YET_COUNTED | WHILE_TRAINING and not shows_activity(panel)
         ]
         now = time.monotonic()
         if not empty and now >= minimum:
@@ -220,6 +230,8 @@ def test_every_panel_shows_live_data_and_each_dashboard_is_drawn(
     # the panels nobody counts for yet say so, as Grafana does, rather than draw zeros
     for dashboard in dashboards:
         for panel in dashboard.panels:
+            if panel.title in WHILE_TRAINING:
+                continue
             counted = panel.title not in NOT_YET_COUNTED
             assert panel.has_data == counted, f"{panel.title}: update NOT_YET_COUNTED"
     out = Path(os.environ.get("OPSCAST_DASHBOARD_IMAGES", tmp_path))
