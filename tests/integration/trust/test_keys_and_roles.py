@@ -77,7 +77,7 @@ def test_keys_are_stored_only_as_digests(guarded: TestClient) -> None:
     from sqlalchemy import text
 
     key = key_of(guarded, "viewer")
-    with guarded.app.state.database.engine.connect() as connection:  # type: ignore[attr-defined]
+    with guarded.app.state.services.database.engine.connect() as connection:  # type: ignore[attr-defined]
         rows = connection.execute(text("SELECT prefix, digest FROM api_keys")).all()
     assert rows == [(key[:8], digest_of(key))]
 
