@@ -167,7 +167,7 @@ def test_an_empty_list_is_refused(client: TestClient) -> None:
 def test_without_a_model_predict_says_how_to_get_one(var_dir: Path) -> None:
     with TestClient(create_app(make_settings(var_dir))) as fresh:
         response = fresh.post("/predict", json={"store": 1, "item": 1, "date": "2024-01-01"})
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "opscast demand train" in response.text
 
 

@@ -53,16 +53,21 @@ Op = Literal[">=", "<="]
 ALL: tuple[Channel, ...] = ("all",)
 
 
+LONGEST_SECONDS = 366 * 86400  # a year: longer waits and silences are a mistake, not a plan
+
+
 def seconds(duration: str | float) -> float:
-    """'90s', '10m', '4h', '1d' (or a number of seconds) as seconds."""
+    """'90s', '10m', '4h', '1d' (or a number of seconds) as seconds, at most a year."""
     if isinstance(duration, int | float):
-        if duration < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(duration)
-    found = DURATION.match(duration.strip())
-    if found is None:
-        raise ValueError(f"{duration!r} is not a duration; write it like 90s, 10m, 4h or 1d")
-    return float(found.group(1)) * SECONDS[found.group(2)]
+        value = float(duration)
+    else:
+        found = DURATION.match(duration.strip())
+        if found is None:
+            raise ValueError(f"{duration!r} is not a duration; write it like 90s, 10m, 4h or 1d")
+        value = float(found.group(1)) * SECONDS[found.group(2)]
+    if not 0 <= value <= LONGEST_SECONDS:
+        raise ValueError("a duration must be between 0s and 366d")
+    return value
 
 
 Duration = Annotated[str | float, Field(examples=["10m"])]

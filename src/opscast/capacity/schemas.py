@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.scaling import PolicyType, PredictiveMode, SelectPolicy
+from opscast.value_ranges import Timestamp
 
 MAX_POINTS = 50_000
 MAX_REQUESTS = 1e12  # requests in one step; far beyond any real site, small enough to sum
@@ -33,7 +34,7 @@ STEP_SECONDS = {
 class LoadPoint(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    ds: datetime = Field(examples=["1995-08-01 00:00:00"])
+    ds: Timestamp = Field(examples=["1995-08-01 00:00:00"])
     y: float = Field(ge=0, le=MAX_REQUESTS, allow_inf_nan=False, description="requests in the step")
     is_burst: bool | None = Field(default=None, description="seed 5's flag: a short spike")
     is_event: bool | None = Field(default=None, description="seed 5's flag: a known event")
@@ -161,7 +162,7 @@ class SimulateResponse(BaseModel):
 
 
 class ForecastPoint(BaseModel):
-    ds: datetime
+    ds: Timestamp
     y: float = Field(ge=0, le=MAX_REQUESTS, allow_inf_nan=False, description="expected requests")
     upper: float | None = Field(
         default=None, ge=0, le=MAX_REQUESTS, allow_inf_nan=False, description="upper bound"

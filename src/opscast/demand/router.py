@@ -19,9 +19,8 @@ router = APIRouter(tags=["demand"])
     response_model=PredictOut | list[PredictOut],
     summary="Predicted daily sales of a store's item (one row or a list)",
     responses={
-        404: {"description": "unknown store or item"},
+        404: {"description": "unknown store or item, or no demand model trained yet"},
         422: {"description": "date outside the data and the forecast horizon"},
-        503: {"description": "no demand model trained yet"},
     },
 )
 def predict(
@@ -39,7 +38,7 @@ def predict(
     serving = service.champion_model(store)
     if serving is None:
         raise HTTPException(
-            503,
+            404,
             f"no {service.TASK} model is trained yet; the service trains one in the background "
             "(GET /health shows progress), or run `opscast demand train`",
         )
