@@ -97,6 +97,10 @@ JOB_DURATION = Histogram(
 )
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(level: str, log_format: LogFormat) -> None:
     """JSON lines for machines (log shippers), aligned colours for a person at a terminal."""
     renderer: structlog.typing.Processor
@@ -114,7 +118,9 @@ def configure_logging(level: str, log_format: LogFormat) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr looked up per logger, not once: a stream swapped in by a host (a test
+        # runner, an embedding CLI) and closed later must not break every later log line
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 

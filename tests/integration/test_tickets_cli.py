@@ -67,4 +67,5 @@ def test_demo_opens_tickets_for_the_failed_servers_once(
     assert servers == 6
     assert server_tickets >= 1
     assert total == 60 + server_tickets
-    assert resolved == 20
+    # the demo resolves two in three tickets older than its last week (14 tickets)
+    assert resolved == len([i for i in range(60 - 14) if i % 3 != 2])
