@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_browser import Browser
 
 from opscast_process import Server, http_get, http_json, running_opscast
 
@@ -86,39 +86,6 @@ def screenshots(tmp_path: Path) -> Path:
     directory = Path(os.environ.get("OPSCAST_SCREENSHOTS") or tmp_path)
     directory.mkdir(parents=True, exist_ok=True)
     return directory
-
-
-class Browser:
-    """One page, with what the browser complained about and what it tried to fetch outside."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-        page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url} {r.failure}"))
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and self.errors.append(f"{r.status}: {r.url}"),
-        )
-        page.route("**/*", self._local_only)
-
-    def _console(self, message: Any) -> None:
-        if message.type in {"error", "warning"}:
-            self.errors.append(f"console {message.type}: {message.text}")
-
-    def _local_only(self, route: Any) -> None:
-        host = urllib.parse.urlsplit(route.request.url).hostname
-        if host in {"127.0.0.1", "localhost"}:
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def open(self, url: str) -> None:
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
 
 
 @pytest.fixture(scope="module")
