@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from opscast.alerting import service
@@ -65,19 +66,31 @@ class AlertingRuntime:
         pipeline.subscribe(ANOMALY_PREDICTIONS, GROUP, self.on_predictions)
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._prepare)
+        await asyncio.to_thread(self.prepare)
         self._task = asyncio.create_task(self._run())
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Store the rule file and the source cursors; safe when several processes start at once."""
+        try:
+            added = self._store_rules_and_cursors()
+        except IntegrityError:
+            # Another worker of this server (or another replica on the same database)
+            # stored the file's rules or the cursors first; what it stored is what this
+            # one wanted, so read them back instead of failing the start-up.
+            added = self._store_rules_and_cursors()
         with self.database.session() as session:
-            added = service.sync_rules(session, load_rules(self.settings.alert_rules_file))
-            start_cursors(session)
             service.refresh_firing_gauge(session)
             service.refresh_precision_gauge(session)
         retried = retry_after_restart(self.database)
         log.info(
             "alerting.started", channels=sorted(self.channels), rules_added=added, retried=retried
         )
+
+    def _store_rules_and_cursors(self) -> list[str]:
+        with self.database.session() as session:
+            added = service.sync_rules(session, load_rules(self.settings.alert_rules_file))
+            start_cursors(session)
+        return added
 
     async def stop(self) -> None:
         if self._task is not None:
