@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opscast.db import dialect_insert
 from opscast.series.tables import Series, SeriesPoint
 
 POINTS_PER_STATEMENT = 5_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,23 +39,21 @@ class SeriesRepository:
         return self.session.scalar(select(Series).where(Series.unique_id == unique_id))
 
     def ids_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, int]:
-        wanted = list(unique_ids)
-        found: dict[str, int] = {}
-        for start in range(0, len(wanted), POINTS_PER_STATEMENT):
-            chunk = wanted[start : start + POINTS_PER_STATEMENT]
-            rows = self.session.execute(
-                select(Series.unique_id, Series.id).where(Series.unique_id.in_(chunk))
-            )
-            found.update(dict(rows.all()))
-        return found
+        return self._by_unique_id(Series.id, unique_ids)
 
     def kinds_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, str]:
+        return self._by_unique_id(Series.kind, unique_ids)
+
+    def _by_unique_id(
+        self, column: InstrumentedAttribute[T], unique_ids: Iterable[str]
+    ) -> dict[str, T]:
+        """One column of the named series, in chunks that stay under the bound-parameter limit."""
         wanted = list(unique_ids)
-        found: dict[str, str] = {}
+        found: dict[str, T] = {}
         for start in range(0, len(wanted), POINTS_PER_STATEMENT):
             chunk = wanted[start : start + POINTS_PER_STATEMENT]
             rows = self.session.execute(
-                select(Series.unique_id, Series.kind).where(Series.unique_id.in_(chunk))
+                select(Series.unique_id, column).where(Series.unique_id.in_(chunk))
             )
             found.update(dict(rows.all()))
         return found
