@@ -68,3 +68,5 @@ def check_access(
             f"the key {principal.name!r} has role {principal.role.value}; "
             f"{request.method} {request.url.path} needs {needed.value}",
         )
+    # the dashboard's frame names who is signed in, and offers to sign out
+    request.state.principal = principal

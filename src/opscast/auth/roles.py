@@ -28,9 +28,9 @@ ROLE_ORDER = (Role.viewer, Role.operator, Role.admin)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Paths open to anyone even with auth on: probes, metrics, the API description, the
-# login form, and the static files the login page needs.
+# login form and sign-out, and the static files the login page needs.
 PUBLIC_PATHS = re.compile(
-    r"^/(health|metrics|openapi\.json|docs(/.*)?|redoc|favicon\.ico|static/.*|auth/login|)$"
+    r"^/(health|metrics|openapi\.json|docs(/.*)?|redoc|favicon\.ico|static/.*|auth/log(in|out)|)$"
 )
 ADMIN_PATHS = re.compile(
     r"^/(models/[^/]+/(rollback|promote)|auth/keys(/.*)?|alerts/rules(/.*)?"

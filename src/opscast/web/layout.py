@@ -79,6 +79,10 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A page or fragment; ``page`` marks the navigation entry as current."""
+    signed_in = getattr(request.state, "principal", None)
     return templates.TemplateResponse(
-        request, template, {"page": page, **(context or {})}, status_code=status_code
+        request,
+        template,
+        {"page": page, "signed_in": signed_in, **(context or {})},
+        status_code=status_code,
     )

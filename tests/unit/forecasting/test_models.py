@@ -89,7 +89,8 @@ def test_backtest_windows_are_hand_checkable() -> None:
     assert result.overall["naive"]["mase"] == pytest.approx(1.5)
 
 
-def test_conformal_width_is_the_error_quantile_per_step() -> None:
+def test_conformal_width_is_the_pooled_quantile_scaled_by_series_and_step() -> None:
+    # errors / series mean 3 / step profile (2/3, 4/3) pool to 0.5, 0.5, 1, 1, 1.5, 1.5
     calibration = pd.DataFrame(
         {
             "unique_id": "s",
@@ -138,6 +139,22 @@ def test_80_percent_intervals_cover_70_to_90_percent() -> None:
         )
     coverage = pd.concat(covered).mean()
     assert 0.70 <= coverage <= 0.90
+
+
+def test_95_percent_intervals_from_two_windows_cover_about_95_percent() -> None:
+    """Two windows is the default; a per-step quantile of two errors covered about 2/3."""
+    history = ar_seasonal_frame(40, 400, seed=5)
+    covered = []
+    for origin in (340, 360, 380):
+        train = history[history["ds"] < origin]
+        held_out = history[history["ds"].between(origin, origin + 13)]
+        frame = forecast(train, "seasonal_naive", 14, season_length=7, levels=[95]).forecasts
+        joined = held_out.merge(frame, on=["unique_id", "ds"])
+        covered.append(
+            joined["y"].between(joined["seasonal_naive-lo-95"], joined["seasonal_naive-hi-95"])
+        )
+    coverage = pd.concat(covered).mean()
+    assert 0.90 <= coverage <= 0.99
 
 
 def test_auto_reports_its_choice_and_ensemble_averages() -> None:
