@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, delete, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opscast.db import dialect_insert
@@ -202,15 +202,20 @@ class SeriesRepository:
     def points_frame(
         self, series: Series, start: datetime | None = None, end: datetime | None = None
     ) -> pd.DataFrame:
-        query = select(SeriesPoint.ds, SeriesPoint.y).where(SeriesPoint.series_id == series.id)
+        # The timestamps come back as the driver gives them (SQLite: text) and are parsed
+        # once, by pandas, for the whole column: parsing row by row in SQLAlchemy's type
+        # layer and building ORM rows took most of a chart page's time.
+        query = select(type_coerce(SeriesPoint.ds, String), SeriesPoint.y).where(
+            SeriesPoint.series_id == series.id
+        )
         if start is not None:
             query = query.where(SeriesPoint.ds >= start)
         if end is not None:
             query = query.where(SeriesPoint.ds <= end)
-        rows = self.session.execute(query.order_by(SeriesPoint.ds)).all()
+        rows = self.session.connection().execute(query.order_by(SeriesPoint.ds)).all()
         frame = pd.DataFrame(rows, columns=["ds", "y"])
         frame.insert(0, "unique_id", series.unique_id)
-        frame["ds"] = pd.to_datetime(frame["ds"])
+        frame["ds"] = pd.to_datetime(frame["ds"], format="ISO8601")
         frame["y"] = frame["y"].astype("float64")
         return frame
 
