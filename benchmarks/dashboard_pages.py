@@ -8,7 +8,8 @@ on a free loopback port. The peer is a bare FastAPI app on its own uvicorn proce
 answers the overview page's bytes as a constant: the framework's floor for sending a
 page that size. Each page is requested ``N`` times one after another (a person opens one
 page at a time) after three warm-up requests; on loopback the wall time of a request is
-the server's time plus well under a millisecond. The budget a page must keep is 300 ms.
+the server's time plus well under a millisecond. The fragments a page loads as soon as it
+opens (its live panels) are timed as pages of their own. The budget is 300 ms each.
 """
 
 from __future__ import annotations
@@ -21,14 +22,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from load import cpu_seconds
 from serving import free_port, percentile, start
 
 PAGES = {
     "Overview": "/ui",
+    "Overview's live panel": "/ui/fragments/overview",
+    "Models' errors panel": "/ui/fragments/model-errors",
+    "Jobs panel": "/ui/fragments/jobs",
     "Forecasts": "/ui/forecasts",
     "Anomalies": "/ui/anomalies",
     "Alerts": "/ui/alerts",
@@ -55,18 +61,28 @@ def bare_page_app(page: bytes) -> FastAPI:
     return app
 
 
-def timed(client: httpx.Client, url: str, requests: int) -> tuple[list[float], int, int]:
-    """Wall seconds of each request after the warm-up, the status and the body size."""
+class Timing(NamedTuple):
+    seconds: list[float]  # wall time of each timed request
+    cpu: float  # the server's CPU seconds per request
+    status: int
+    size: int
+
+
+def timed(client: httpx.Client, url: str, requests: int, pid: int) -> Timing:
+    """Each request's wall time after the warm-up, and the server's CPU time per request:
+    on a busy machine the wall time includes waiting for a core, the CPU time does not."""
     for _ in range(3):
         client.get(url)
     seconds = []
     reply = None
+    cpu_before = cpu_seconds(pid)
     for _ in range(requests):
         began = time.perf_counter()
         reply = client.get(url)
         seconds.append(time.perf_counter() - began)
+    cpu = (cpu_seconds(pid) - cpu_before) / requests
     assert reply is not None
-    return seconds, reply.status_code, len(reply.content)
+    return Timing(seconds, cpu, reply.status_code, len(reply.content))
 
 
 def main() -> None:
@@ -94,13 +110,14 @@ def main() -> None:
         subprocess.run([*opscast, "demo"], env=env, check=True, capture_output=True)
         port = free_port()
         server = start([*opscast, "serve", "--port", str(port)], env, port)
-        rows: list[tuple[str, int, int, list[float]]] = []
+        rows: list[tuple[str, Timing]] = []
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
                 client.get("/models")  # the first read of a new MLflow store migrates it
                 for name, path in PAGES.items():
-                    seconds, status, size = timed(client, path, args.requests)
-                    rows.append((f"{name} `{path}`", status, size, seconds))
+                    rows.append(
+                        (f"{name} `{path}`", timed(client, path, args.requests, server.pid))
+                    )
                 overview = client.get("/ui").content
         finally:
             server.terminate()
@@ -115,22 +132,25 @@ def main() -> None:
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=60) as client:
-                seconds, status, size = timed(client, "/page", args.requests)
-                rows.append((PEER, status, size, seconds))
+                rows.append((PEER, timed(client, "/page", args.requests, bare.pid)))
         finally:
             bare.terminate()
             bare.wait(timeout=30)
 
-    floor = statistics.median(rows[-1][3])
+    floor = statistics.median(rows[-1][1].seconds)
     print(f"{args.requests} sequential requests per page; load average {os.getloadavg()[0]:.1f}")
-    print("| page | status | KiB | p50 ms | p95 ms | p50 / peer | within 300 ms (p95) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for name, status, size, seconds in rows:
-        p50, p95 = statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+    print(
+        "| page | status | KiB | p50 ms | p95 ms | server CPU ms | p50 / peer "
+        "| within 300 ms (p95) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for name, timing in rows:
+        p50 = statistics.median(timing.seconds) * 1000
+        p95 = percentile(timing.seconds, 0.95) * 1000
         within = "yes" if p95 <= BUDGET_MS else "**no**"
         print(
-            f"| {name} | {status} | {size / 1024:.0f} | {p50:.1f} | {p95:.1f} | "
-            f"{p50 / (floor * 1000):.1f}x | {within} |"
+            f"| {name} | {timing.status} | {timing.size / 1024:.0f} | {p50:.1f} | {p95:.1f} | "
+            f"{timing.cpu * 1000:.1f} | {p50 / (floor * 1000):.1f}x | {within} |"
         )
 
 
