@@ -39,12 +39,11 @@ def _config(path: Path | None, settings: Settings) -> DemandConfig:
         return load_config(path or settings.demand_config)
 
 
-def _default(path: Path | None, name: str, settings: Settings) -> Path:
-    if path is not None:
-        return path
+def _paths(settings: Settings, *given: tuple[Path | None, str]) -> list[Path]:
+    """Each path as given, or its default name under ``var/demand/``."""
     from opscast.demand.service import demand_dir
 
-    return demand_dir(settings.var_dir) / name
+    return [path or demand_dir(settings.var_dir) / name for path, name in given]
 
 
 def _print(payload: dict[str, Any]) -> None:
@@ -70,8 +69,7 @@ def prepare(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    output = _default(output, "prepared.parquet", settings)
-    report = _default(report, "prepare.json", settings)
+    output, report = _paths(settings, (output, "prepared.parquet"), (report, "prepare.json"))
     cfg = _config(config, settings)
     with user_errors(), steps("prepare") as step:
         step(f"reading {input.name}", 0.1)
@@ -111,8 +109,7 @@ def features(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    data = _default(data, "prepared.parquet", settings)
-    output = _default(output, "features.parquet", settings)
+    data, output = _paths(settings, (data, "prepared.parquet"), (output, "features.parquet"))
     cfg = _config(config, settings)
     with user_errors(), steps("features") as step:
         step(f"lags {cfg.features.lags}, windows {cfg.features.windows}", 0.1)
@@ -142,9 +139,9 @@ def train(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    features = _default(features, "features.parquet", settings)
-    output = _default(output, "model.pkl", settings)
-    summary = _default(summary, "train.json", settings)
+    features, output, summary = _paths(
+        settings, (features, "features.parquet"), (output, "model.pkl"), (summary, "train.json")
+    )
     cfg = _config(config, settings)
     with user_errors(), steps(f"train {cfg.model.engine}") as step:
         step("loading features", 0.0)
@@ -190,10 +187,13 @@ def evaluate(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    features = _default(features, "features.parquet", settings)
-    model = _default(model, "model.pkl", settings)
-    output_dir = _default(output_dir, "evaluation", settings)
-    data = _default(data, "prepared.parquet", settings)
+    features, model, output_dir, data = _paths(
+        settings,
+        (features, "features.parquet"),
+        (model, "model.pkl"),
+        (output_dir, "evaluation"),
+        (data, "prepared.parquet"),
+    )
     payload: dict[str, Any] = {}
     with user_errors(), steps("evaluate") as step:
         evaluation, files = pipeline.score(
@@ -269,10 +269,13 @@ def drift(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    data = _default(data, "prepared.parquet", settings)
-    model = _default(model, "model.pkl", settings)
-    baseline = _default(baseline, "evaluation/metrics.json", settings)
-    output_dir = _default(output_dir, "drift", settings)
+    data, model, baseline, output_dir = _paths(
+        settings,
+        (data, "prepared.parquet"),
+        (model, "model.pkl"),
+        (baseline, "evaluation/metrics.json"),
+        (output_dir, "drift"),
+    )
     report_id: int | None = None
     with user_errors(), steps("drift") as step:
         result = pipeline.drift(
@@ -323,9 +326,12 @@ def retrain(
     from opscast.demand import pipeline
 
     settings = load_settings()
-    drift_result = _default(drift_result, "drift/drift.json", settings)
-    data = _default(data, "prepared.parquet", settings)
-    output = _default(output, "retrain.json", settings)
+    drift_result, data, output = _paths(
+        settings,
+        (drift_result, "drift/drift.json"),
+        (data, "prepared.parquet"),
+        (output, "retrain.json"),
+    )
     with user_errors():
         verdict = (
             pipeline.read_json(drift_result, "drift")
