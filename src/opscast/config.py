@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     train_on_start: bool = True
     # and the store-item demand model (on the 913k-row shared data set when present)
     demand_train_on_start: bool = True
+    # the demand pipeline's TOML (columns, features, split, model), laid over the shipped
+    # default by the CLI stages, the start-up training and the `demand` retraining target
+    demand_config: Path | None = None
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     # requests per minute one key (or, without auth, one client address) may make to the
@@ -159,6 +162,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"OPSCAST_METRICS_PORT={self.metrics_port} is the API port; pick another one "
                 "or leave it unset to serve /metrics on the API port only"
+            )
+        if self.demand_config is not None and not self.demand_config.is_file():
+            raise ValueError(
+                f"OPSCAST_DEMAND_CONFIG={self.demand_config} is not a file; point it at a "
+                "TOML with the demand config keys to change, or unset it for the default"
             )
         if self.var_dir.resolve() == self.data_dir.resolve():
             raise ValueError(

@@ -68,7 +68,7 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
     training on start.
     """
     store = ModelStore.from_settings(settings)
-    retrainer = Retrainer(store, trainers())
+    retrainer = Retrainer(store, trainers(settings))
     stream = StreamPipeline(settings, database, store=store) if serving else None
     shadow = ShadowScorer(database, store) if serving and settings.shadow else None
     forecaster = IncidentForecaster(store, on_served=shadow.observe if shadow else None)

@@ -34,18 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium)
-        try:
-            yield Browser(launched.new_page(viewport={"width": 1280, "height": 900}))
-        finally:
-            launched.close()
-
-
 def test_the_series_page_lists_a_kind_at_a_time_with_drawn_sparklines(
     server: Server, browser: Browser, tmp_path: Path
 ) -> None:

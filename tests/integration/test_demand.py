@@ -220,13 +220,63 @@ def test_drifted_demand_queues_a_retrain_promoted_only_when_not_worse(
     database.dispose()
 
 
+def small_model_config(path: Path) -> Path:
+    """A config that changes two model settings, recognisable in what gets registered."""
+    path.write_text("[model]\nnum_boost_round = 40\n\n[model.params]\nnum_leaves = 7\n")
+    return path
+
+
+def test_the_config_setting_chooses_the_model_of_the_cli_stages(
+    var_dir: Path, tmp_path: Path
+) -> None:
+    env = {
+        "OPSCAST_VAR_DIR": str(var_dir),
+        "OPSCAST_LOG_LEVEL": "WARNING",
+        "OPSCAST_DEMAND_CONFIG": str(small_model_config(tmp_path / "small.toml")),
+    }
+    for stage in (
+        ["prepare", "--input", str(sales_csv(tmp_path / "sales.csv")), "--no-record"],
+        ["features"],
+        ["train"],
+    ):
+        result = runner.invoke(app, ["demand", *stage], env=env)
+        assert result.exit_code == 0, result.output
+    trained = json.loads((var_dir / "demand" / "train.json").read_text())
+    assert trained["params"]["model.num_boost_round"] == 40
+    assert trained["params"]["model.params.num_leaves"] == "7"
+    assert trained["best_iteration"] <= 40
+    # --config still wins over the setting
+    shipped = tmp_path / "shipped.toml"
+    shipped.write_text("[model]\nnum_boost_round = 800\n")
+    result = runner.invoke(app, ["demand", "train", "--config", str(shipped)], env=env)
+    assert result.exit_code == 0, result.output
+    trained = json.loads((var_dir / "demand" / "train.json").read_text())
+    assert trained["params"]["model.num_boost_round"] == 800
+
+
+def test_a_missing_config_file_stops_with_the_variable_named(var_dir: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["demand", "features"],
+        env={"OPSCAST_VAR_DIR": str(var_dir), "OPSCAST_DEMAND_CONFIG": str(var_dir / "no.toml")},
+    )
+    assert result.exit_code == 2
+    assert "OPSCAST_DEMAND_CONFIG" in result.output
+    assert "is not a file" in result.output
+    assert not (var_dir / "demand").exists()
+
+
 def test_the_service_trains_a_demand_model_on_start_when_it_has_none(
     var_dir: Path, model_store_ready: Path, tmp_path: Path
 ) -> None:
     no_data = tmp_path / "data"
     no_data.mkdir()
     settings = make_settings(
-        var_dir, data_dir=no_data, train_on_start=True, demand_train_on_start=True
+        var_dir,
+        data_dir=no_data,
+        train_on_start=True,
+        demand_train_on_start=True,
+        demand_config=small_model_config(tmp_path / "small.toml"),
     )
     with TestClient(create_app(settings)) as started:
         training = started.app.state.services.demand_training  # type: ignore[attr-defined]
@@ -237,3 +287,17 @@ def test_the_service_trains_a_demand_model_on_start_when_it_has_none(
         answer = started.post("/predict", json={"store": 3, "item": 10, "date": "2026-01-15"})
         assert answer.status_code == 200, answer.text
         assert answer.json()["model_version"] == 1
+        # the model of OPSCAST_DEMAND_CONFIG, for the start-up training and for retraining
+        store = started.app.state.services.model_store  # type: ignore[attr-defined]
+        assert store.champion("store-demand").info.params["model.params.num_leaves"] == "7"
+        queued = started.post("/retrain", json={"target": "demand"})
+        assert queued.status_code == 202, queued.text
+        job = queued.json()
+        assert started.app.state.services.jobs.run_once()  # type: ignore[attr-defined]
+        done = started.get(f"/jobs/{job['job_id']}").json()
+        assert done["status"] == "succeeded", done
+        (task,) = done["result"]["tasks"]
+        (retrained,) = [
+            v for v in store.get_task("store-demand").versions if v.version == task["version"]
+        ]
+        assert retrained.params["model.params.num_leaves"] == "7"

@@ -7,10 +7,10 @@ Heavy libraries are imported inside the functions that need them so that ``opsca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
@@ -96,22 +96,47 @@ def user_errors() -> Iterator[None]:
         raise fail(str(exc)) from None
 
 
+class Step(Protocol):
+    def __call__(self, step: str, done: float | None = None, /) -> None: ...
+
+
 @contextmanager
-def steps(title: str) -> Iterator[Callable[[str], None]]:
-    """A spinner with the current step and elapsed time, on stderr."""
+def steps(title: str) -> Iterator[Step]:
+    """The current step and elapsed time on stderr; a bar once a step says how much is done.
+
+    The callback takes the step's text and, when the command knows it, the fraction done
+    (0 to 1): a spinner alone for work of unknown length, a bar and a percentage for work
+    that counts (boosting rounds, stages of a pipeline).
+    """
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )
     with progress:
         task = progress.add_task(title, total=None)
-        yield lambda step: progress.update(task, description=f"{title}: {step}")
+
+        def report(step: str, done: float | None = None, /) -> None:
+            if done is None:
+                progress.update(task, description=f"{title}: {step}")
+            else:
+                progress.update(task, description=f"{title}: {step}", total=1.0, completed=done)
+
+        yield report
 
 
 @contextmanager

@@ -8,16 +8,15 @@ commands so ``opscast --help`` answers at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from opscast.cli.common import open_database
+from opscast.cli.common import load_settings, open_database, steps, user_errors
 
 if TYPE_CHECKING:
+    from opscast.cli.common import Step
     from opscast.config import Settings
     from opscast.demand.config import DemandConfig
 
@@ -32,76 +31,19 @@ ConfigOption = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Errors a user can fix become one line and exit code 2."""
-    from pydantic import ValidationError
-
-    from opscast.errors import OpscastError
-    from opscast.forecasting import ForecastingError
-    from opscast.timeseries import FrameValidationError
-
-    try:
-        yield
-    except (ForecastingError, FrameValidationError, OpscastError) as exc:
-        raise _fail(str(exc)) from None
-    except ValidationError as exc:
-        raise _fail(str(exc.errors()[0]["msg"])) from None
-
-
-@contextmanager
-def _bar(title: str, total: float = 1.0) -> Iterator[Callable[[float, str], None]]:
-    """A progress bar on stderr; the callback takes the fraction done and the current step."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    with progress:
-        task = progress.add_task(title, total=total)
-
-        def report(fraction: float, step: str) -> None:
-            progress.update(task, completed=fraction * total, description=f"{title}: {step}")
-
-        yield report
-        progress.update(task, completed=total, description=f"{title}: done")
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from opscast.config import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise _fail(f"configuration: {exc.errors()[0]['msg']}") from None
-
-
-def _config(path: Path | None) -> DemandConfig:
+def _config(path: Path | None, settings: Settings) -> DemandConfig:
+    """``--config`` when given, else ``OPSCAST_DEMAND_CONFIG``, over the shipped default."""
     from opscast.demand.config import load_config
 
-    with _user_errors():
-        return load_config(path)
+    with user_errors():
+        return load_config(path or settings.demand_config)
 
 
-def _default(path: Path | None, name: str) -> Path:
-    if path is not None:
-        return path
+def _paths(settings: Settings, *given: tuple[Path | None, str]) -> list[Path]:
+    """Each path as given, or its default name under ``var/demand/``."""
     from opscast.demand.service import demand_dir
 
-    return demand_dir(_settings().var_dir) / name
+    return [path or demand_dir(settings.var_dir) / name for path, name in given]
 
 
 def _print(payload: dict[str, Any]) -> None:
@@ -126,14 +68,13 @@ def prepare(
     """Validate, clean and sort a sales CSV; bad rows are left out and listed with line numbers."""
     from opscast.demand import pipeline
 
-    settings = _settings()
-    output = _default(output, "prepared.parquet")
-    report = _default(report, "prepare.json")
-    cfg = _config(config)
-    with _user_errors(), _bar("prepare") as step:
-        step(0.1, f"reading {input.name}")
+    settings = load_settings()
+    output, report = _paths(settings, (output, "prepared.parquet"), (report, "prepare.json"))
+    cfg = _config(config, settings)
+    with user_errors(), steps("prepare") as step:
+        step(f"reading {input.name}", 0.1)
         prepared = pipeline.prepare(input, output, report, cfg)
-        step(0.9, "recording the data set")
+        step("recording the data set", 0.9)
         if record:
             from opscast.demand.service import record_dataset
 
@@ -167,11 +108,11 @@ def features(
     """Calendar, lags and rolling means that a forecast `horizon` days ahead could know."""
     from opscast.demand import pipeline
 
-    data = _default(data, "prepared.parquet")
-    output = _default(output, "features.parquet")
-    cfg = _config(config)
-    with _user_errors(), _bar("features") as step:
-        step(0.1, f"lags {cfg.features.lags}, windows {cfg.features.windows}")
+    settings = load_settings()
+    data, output = _paths(settings, (data, "prepared.parquet"), (output, "features.parquet"))
+    cfg = _config(config, settings)
+    with user_errors(), steps("features") as step:
+        step(f"lags {cfg.features.lags}, windows {cfg.features.windows}", 0.1)
         built = pipeline.features(data, output, cfg)
     _print(
         {
@@ -197,18 +138,19 @@ def train(
     """Fit one global model over every store-item series, stopping early before the holdout."""
     from opscast.demand import pipeline
 
-    features = _default(features, "features.parquet")
-    output = _default(output, "model.pkl")
-    summary = _default(summary, "train.json")
-    cfg = _config(config)
-    with _user_errors(), _bar(f"train {cfg.model.engine}") as step:
-        step(0.0, "loading features")
+    settings = load_settings()
+    features, output, summary = _paths(
+        settings, (features, "features.parquet"), (output, "model.pkl"), (summary, "train.json")
+    )
+    cfg = _config(config, settings)
+    with user_errors(), steps(f"train {cfg.model.engine}") as step:
+        step("loading features", 0.0)
         trained = pipeline.fit(
             features,
             output,
             summary,
             cfg,
-            on_round=lambda done, total: step(done / total, f"round {done} of at most {total}"),
+            on_round=lambda done, total: step(f"round {done} of at most {total}", done / total),
         )
     _print(
         {
@@ -244,14 +186,18 @@ def evaluate(
     """Score the chronological holdout (MAE, RMSE, MAPE, sMAPE, MASE), draw actual vs predicted."""
     from opscast.demand import pipeline
 
-    features = _default(features, "features.parquet")
-    model = _default(model, "model.pkl")
-    output_dir = _default(output_dir, "evaluation")
-    data = _default(data, "prepared.parquet")
+    settings = load_settings()
+    features, model, output_dir, data = _paths(
+        settings,
+        (features, "features.parquet"),
+        (model, "model.pkl"),
+        (output_dir, "evaluation"),
+        (data, "prepared.parquet"),
+    )
     payload: dict[str, Any] = {}
-    with _user_errors(), _bar("evaluate") as step:
+    with user_errors(), steps("evaluate") as step:
         evaluation, files = pipeline.score(
-            features, model, output_dir, on_step=lambda text: step(0.3, text)
+            features, model, output_dir, on_step=lambda text: step(text, 0.3)
         )
         payload = {
             "metrics": evaluation.metrics,
@@ -262,7 +208,7 @@ def evaluate(
         if files.png is None:
             payload["png"] = "skipped: install the pipeline extra (matplotlib) for PNG charts"
         if register:
-            payload["registry"] = _register(model, evaluation, data, step)
+            payload["registry"] = _register(model, evaluation, data, settings, step)
     _print(payload)
 
 
@@ -271,13 +217,12 @@ def _paths_of(files: Any) -> dict[str, Any]:
 
 
 def _register(
-    model_path: Path, evaluation: Any, data: Path, step: Callable[[float, str], None]
+    model_path: Path, evaluation: Any, data: Path, settings: Settings, step: Step
 ) -> dict[str, Any]:
     from opscast.demand import pipeline
     from opscast.demand.service import register_model
     from opscast.registry import ModelStore
 
-    settings = _settings()
     trained = pipeline.load_model(model_path)
     prepared = pipeline.read_frame(data, "data")
     store = ModelStore.from_settings(settings)
@@ -289,7 +234,7 @@ def _register(
             evaluation,
             prepared,
             requested_by="cli",
-            progress=lambda fraction, text: step(0.5 + 0.5 * fraction, text),
+            progress=lambda fraction, text: step(text, 0.5 + 0.5 * fraction),
         )
     return {
         "task": outcome.version.task,
@@ -312,18 +257,36 @@ def drift(
     output_dir: Annotated[
         Path | None, typer.Option(help="drift.json and drift.html [var/demand/drift]")
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            help="Store the report in the database (GET /drift/reports?kind=demand, "
+            "the dashboard's demand page)."
+        ),
+    ] = True,
 ) -> None:
     """Data drift per feature and concept drift (MAPE above the baseline by more than 20 %)."""
     from opscast.demand import pipeline
 
-    data = _default(data, "prepared.parquet")
-    model = _default(model, "model.pkl")
-    baseline = _default(baseline, "evaluation/metrics.json")
-    output_dir = _default(output_dir, "drift")
-    with _user_errors(), _bar("drift") as step:
+    settings = load_settings()
+    data, model, baseline, output_dir = _paths(
+        settings,
+        (data, "prepared.parquet"),
+        (model, "model.pkl"),
+        (baseline, "evaluation/metrics.json"),
+        (output_dir, "drift"),
+    )
+    report_id: int | None = None
+    with user_errors(), steps("drift") as step:
         result = pipeline.drift(
-            data, model, baseline, output_dir, on_step=lambda text: step(0.3, text)
+            data, model, baseline, output_dir, on_step=lambda text: step(text, 0.3)
         )
+        if record:
+            from opscast.demand.service import record_drift
+
+            step("recording the report", 0.9)
+            with open_database(settings) as database, database.session() as session:
+                report_id = record_drift(session, result, version=None, source="cli").id
     summary = result.summary()
     _print(
         {
@@ -335,6 +298,7 @@ def drift(
                 "json": str(output_dir / "drift.json"),
                 "html": str(output_dir / "drift.html"),
             },
+            **({"report": f"/drift/reports/{report_id}/html"} if report_id is not None else {}),
         }
     )
 
@@ -361,10 +325,14 @@ def retrain(
     """When drift says so, retrain on the data and promote only if not worse on the same holdout."""
     from opscast.demand import pipeline
 
-    drift_result = _default(drift_result, "drift/drift.json")
-    data = _default(data, "prepared.parquet")
-    output = _default(output, "retrain.json")
-    with _user_errors():
+    settings = load_settings()
+    drift_result, data, output = _paths(
+        settings,
+        (drift_result, "drift/drift.json"),
+        (data, "prepared.parquet"),
+        (output, "retrain.json"),
+    )
+    with user_errors():
         verdict = (
             pipeline.read_json(drift_result, "drift")
             if not force
@@ -373,7 +341,7 @@ def retrain(
     if not verdict.get("retrain"):
         payload = {
             "retrained": False,
-            "reason": f"no drift ({drift_result}): {verdict.get('reason', '')}",
+            "reason": f"no retrain asked for ({drift_result}): {verdict.get('reason', '')}",
         }
         pipeline.write_json(output, payload)
         _print(payload)
@@ -382,13 +350,12 @@ def retrain(
     from opscast.registry import ModelStore
     from opscast.retraining.service import policy_or_default
 
-    settings = _settings()
-    cfg = _config(config)
+    cfg = _config(config, settings)
     store = ModelStore.from_settings(settings)
     with (
         open_database(settings) as database,
-        _user_errors(),
-        _bar("retrain") as step,
+        user_errors(),
+        steps("retrain") as step,
         database.session() as session,
     ):
         prepared = pipeline.read_frame(data, "data")
@@ -400,7 +367,7 @@ def retrain(
             cfg,
             requested_by="cli",
             tolerance=tolerance,
-            progress=step,
+            progress=lambda fraction, text: step(text, fraction),
         )
     outcome = result.outcome
     payload = {

@@ -157,8 +157,6 @@ def drift(
     data: Path, model_path: Path, baseline: Path, output_dir: Path, on_step: Step = _silent
 ) -> DemandDrift:
     """Data and concept drift of the model on ``data``; drift.json says whether to retrain."""
-    from opscast.drift.report import column_charts, render_html
-
     trained = load_model(model_path)
     metrics = read_json(baseline, "baseline")
     if not isinstance(metrics.get("mape"), int | float):
@@ -170,15 +168,5 @@ def drift(
     output_dir.mkdir(parents=True, exist_ok=True)
     write_json(output_dir / "drift.json", result.summary())
     on_step("rendering the report")
-    page = render_html(
-        result.data,
-        column_charts(result.reference, result.current, result.data),
-        title=f"Demand drift: {result.current_window} against {result.reference_window}",
-        notes=[
-            ("retrain", "yes" if result.retrain else "no"),
-            ("reason", str(result.summary()["reason"])),
-        ],
-        overall=result.retrain,
-    )
-    (output_dir / "drift.html").write_text(page)
+    (output_dir / "drift.html").write_text(result.html())
     return result

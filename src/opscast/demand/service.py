@@ -34,6 +34,9 @@ from opscast.demand.training import (
     forecast_table,
     train,
 )
+from opscast.drift_checks.record import record_check
+from opscast.drift_checks.service import PLOTLY_URL, list_reports, store_report
+from opscast.drift_checks.tables import DriftReport
 from opscast.errors import InvalidInputError, NotFoundError
 from opscast.observability import PREDICTIONS
 from opscast.registry.service import Challenger, GuardedOutcome, train_guarded
@@ -198,6 +201,33 @@ def train_and_register(
 
 
 # -- drift ----------------------------------------------------------------------------
+
+
+DRIFT_KIND = "demand"
+
+
+def record_drift(
+    session: Session, drift: DemandDrift, *, version: int | None, source: str
+) -> DriftReport:
+    """Store a drift check as a report (``GET /drift/reports?kind=demand``), count it and
+    log it, so the dashboard and the report list show the latest verdict whoever ran it."""
+    report = store_report(
+        session,
+        kind=DRIFT_KIND,
+        subject=TASK if version is None else f"{TASK} version {version}",
+        source=source,
+        drift_detected=drift.retrain,
+        result=drift.data,
+        summary=drift.summary(),
+        html=drift.html(PLOTLY_URL),
+    )
+    record_check(TASK, drift.retrain, report, kind=DRIFT_KIND)
+    return report
+
+
+def latest_drift(session: Session) -> DriftReport | None:
+    reports, _ = list_reports(session, limit=1, offset=0, kind=DRIFT_KIND)
+    return reports[0] if reports else None
 
 
 def drift_of_champion(store: ModelStore, prepared: pd.DataFrame) -> tuple[int, DemandDrift] | None:

@@ -54,7 +54,7 @@ def stored_baseline(store: ModelStore, task: str, metric: str) -> float:
 router = APIRouter(tags=["drift"])
 ReportId = Annotated[int, Path(ge=1, le=SQL_ID_MAX, description="Drift report number")]
 
-ReportKind = Literal["data", "series", "concept"]
+ReportKind = Literal["data", "series", "concept", "demand"]
 
 
 def _html_url(report: DriftReport) -> str:

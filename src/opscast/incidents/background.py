@@ -1,17 +1,16 @@
 """Train the missing incident champions in a background thread when the service starts.
 
-The server answers at once; ``/health`` shows how far training has got. A thread (not
-an asyncio task) because fitting is CPU-bound, synchronous library code; the models
-release the GIL in their numeric kernels, so requests keep flowing. Training a task
+The server answers at once; ``/health`` shows how far training has got. The thread's
+handling (start, stop, crash reporting) is ``background_thread``'s. Training a task
 goes through the same per-task lock as a request that needs that champion, so the two
 never train the same task twice. The thread stops between tasks when the app shuts down.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
+from opscast.background_thread import BackgroundThread
 from opscast.db import Database
 from opscast.errors import InvalidInputError
 from opscast.health import ComponentHealth
@@ -53,58 +52,34 @@ class TrainingProgress:
     too_short: int = 0
     failed: list[str] = field(default_factory=list)
     current: str | None = None
-    finished: bool = False
-    crashed: str | None = None
 
 
-class BackgroundTraining:
+class BackgroundTraining(BackgroundThread):
+    """Every missing champion, task by task; a stop takes effect between tasks."""
+
+    name = "opscast-training"
+
     def __init__(self, database: Database, forecaster: IncidentForecaster) -> None:
+        super().__init__()
         self.database = database
         self.forecaster = forecaster
         self.progress = TrainingProgress()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="opscast-training", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the thread to stop after its current task and wait for it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until training finished (for the CLI and tests); True when it did."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.progress.finished
-
-    def _run(self) -> None:
+    def work(self) -> None:
         try:
             categories = incident_categories(self.database)
             work = [(category, level) for category in categories for level in GRANULARITIES]
-            with self._lock:
+            with self.lock:
                 self.progress.total = len(work)
             for category, level in work:
-                if self._stop.is_set():
-                    return
+                self.checkpoint()
                 self._train_one(category, level)
-        except Exception as exc:  # reported on /health; the service keeps serving
-            log.error("background training stopped", exc_info=exc)
-            with self._lock:
-                self.progress.crashed = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         finally:
-            with self._lock:
+            with self.lock:
                 self.progress.current = None
-                self.progress.finished = (
-                    not self._stop.is_set() or self.progress.crashed is not None
-                )
 
     def _train_one(self, category: str, granularity: Granularity) -> None:
-        with self._lock:
+        with self.lock:
             self.progress.current = f"{category} {granularity.value}"
         try:
             trained = train_task(self.database, self.forecaster, category, granularity)
@@ -112,17 +87,17 @@ class BackgroundTraining:
             log.warning(
                 "training failed", category=category, granularity=granularity.value, exc_info=exc
             )
-            with self._lock:
+            with self.lock:
                 self.progress.failed.append(f"{category} {granularity.value}")
             return
-        with self._lock:
+        with self.lock:
             if trained:
                 self.progress.trained += 1
             else:
                 self.progress.too_short += 1
 
     def health(self) -> ComponentHealth:
-        with self._lock:
+        with self.lock:
             p = self.progress
             done = f"{p.trained}/{p.total} trained"
             notes = []
@@ -131,11 +106,11 @@ class BackgroundTraining:
             if p.failed:
                 notes.append(f"{len(p.failed)} failed ({', '.join(p.failed[:3])})")
             detail = "; ".join([done, *notes])
-            if p.crashed is not None:
+            if self.error is not None:
                 return ComponentHealth(
-                    status="error", kind="training", detail=f"{detail}; stopped: {p.crashed}"
+                    status="error", kind="training", detail=f"{detail}; stopped: {self.error}"
                 )
-            if not p.finished:
+            if not self.finished:
                 doing = f", training {p.current}" if p.current else ""
                 return ComponentHealth(
                     status="training", kind="training", detail=f"{detail}{doing}"

@@ -32,7 +32,7 @@ def job_handlers(
     from opscast.streaming import prometheus_pull
 
     return {
-        RETRAIN_JOB: retrainer or Retrainer(store, trainers()),
+        RETRAIN_JOB: retrainer or Retrainer(store, trainers(settings)),
         prometheus_pull.KIND: prometheus_pull.prometheus_pull_job(settings, stream),
     }
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from opscast.config import Settings
 from opscast.retraining.drift_checks import DriftCheck
 from opscast.retraining.retrainer import Trainer
 
 
-def trainers() -> dict[str, Trainer]:
+def trainers(settings: Settings) -> dict[str, Trainer]:
+    """``settings`` name the files a trainer reads (the demand model's config)."""
     from opscast.demand.retraining import TARGET as DEMAND
-    from opscast.demand.retraining import retrain_demand
+    from opscast.demand.retraining import demand_trainer
     from opscast.incidents.retraining import retrain_incidents
     from opscast.streaming.detector_retraining import TARGET as DETECTORS
     from opscast.streaming.detector_retraining import retrain_detectors
@@ -18,7 +20,7 @@ def trainers() -> dict[str, Trainer]:
         "incidents": retrain_incidents,
         "tickets": retrain_tickets,
         DETECTORS: retrain_detectors,
-        DEMAND: retrain_demand,
+        DEMAND: demand_trainer(settings.demand_config),
     }
 
 

@@ -2,7 +2,9 @@
 
 The actual sales are stored series, rendered here; the predictions come from the seed's
 /predict endpoint, which the browser calls for the chosen store-item. The same form
-sends any store, item and date to /predict and shows the reply.
+sends any store, item and date to /predict and shows the reply. Beside them, what an
+operator asks next: how good the serving model was on its holdout, and what the latest
+drift check (``opscast demand drift`` or the scheduled one) said.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from opscast.demand.service import champion_model
+from opscast.demand.service import champion_model, latest_drift
+from opscast.demand.training import METRICS, DemandModel
 from opscast.dependencies import ModelStoreDep, SessionDep
+from opscast.drift_checks.tables import DriftReport
 from opscast.series import service as series
 from opscast.series.repository import SeriesRepository
 from opscast.web.availability import serves
@@ -47,13 +51,16 @@ def demand_page(
             "y": [float(value) for value in frame["y"]],
         }
     available = serves(request.app, "POST", "/predict")
+    serving = champion_model(models)
     return render(
         request,
         "demand.html",
         {
             "available": available,
             # the chart asks /predict only once a model serves (before, it answers 503)
-            "predicting": available and champion_model(models) is not None,
+            "predicting": available and serving is not None,
+            "evaluation": _evaluation(serving),
+            "drift": _drift(latest_drift(session)),
             "names": names,
             "chosen": chosen,
             "store": parsed["store"] if parsed else "",
@@ -63,3 +70,33 @@ def demand_page(
         },
         page="demand",
     )
+
+
+def _evaluation(serving: tuple[int, DemandModel] | None) -> dict[str, object] | None:
+    """The champion's holdout errors, as registered."""
+    if serving is None:
+        return None
+    version, model = serving
+    return {
+        "version": version,
+        "holdout": model.trained.split.summary()["holdout"],
+        "metrics": [
+            (name.upper() if name != "smape" else "sMAPE", model.holdout_metrics[name])
+            for name in METRICS
+            if name in model.holdout_metrics
+        ],
+    }
+
+
+def _drift(report: DriftReport | None) -> dict[str, object] | None:
+    if report is None:
+        return None
+    return {
+        "checked": report.created_at.strftime("%Y-%m-%d %H:%M"),
+        "subject": report.subject,
+        "retrain": report.drift_detected,
+        "reason": report.summary.get("reason", ""),
+        "windows": f"{report.summary.get('current_window', '?')} against "
+        f"{report.summary.get('reference_window', '?')}",
+        "url": f"/drift/reports/{report.id}/html",
+    }

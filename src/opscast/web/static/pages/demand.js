@@ -23,7 +23,9 @@
     const item = Number(chart.dataset.item);
     const answer = await opscast.send("POST", "/predict", dates.map((date) => ({ store, item, date })));
     if (!answer.ok) return { error: answer };
-    return { points: listOf(answer.data).map((p) => ({ x: day(p.date || p.ds), y: valueOf(p) })), version: answer.data && answer.data.model_version };
+    const answers = listOf(answer.data);
+    // a list is answered with a list: the version is on every row
+    return { points: answers.map((p) => ({ x: day(p.date || p.ds), y: valueOf(p) })), version: answers.length ? answers[0].model_version : undefined };
   }
   async function overlay() {
     if (chart.dataset.predict !== "yes" || !actual.ds.length) return;
@@ -36,7 +38,7 @@
     for (const [result, name, color] of [[before, "predicted (held out)", "#1a7f4b"], [after, "predicted (ahead)", "#e8710a"]]) {
       if (result.points) {
         traces.push({ type: "scatter", mode: "lines", name, x: result.points.map((p) => p.x), y: result.points.map((p) => p.y), line: { color, width: 2, dash: "dot" } });
-        if (result.version) notes.push(`model ${result.version}`);
+        if (result.version && !notes.includes(`model ${result.version}`)) notes.push(`model ${result.version}`);
       } else {
         notes.push(`${name}: ${result.error.data && result.error.data.message ? result.error.data.message : result.error.status}`);
       }
