@@ -46,18 +46,6 @@ def keys_and_server(
         yield running, keys
 
 
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium)
-        try:
-            yield Browser(launched.new_page(viewport={"width": 1280, "height": 900}))
-        finally:
-            launched.close()
-
-
 def sign_in(browser: Browser, server: Server, key: str, path: str) -> None:
     browser.page.goto(f"{server.api}{path}")
     browser.page.wait_for_url(f"**/auth/login?next={path}")
