@@ -4,6 +4,7 @@ stored anomalies, tickets linked to alerts)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,14 @@ from opscast.streaming.anomaly_tables import Anomaly
 from opscast.tickets.tables import Ticket
 
 OPEN_STATES = ("pending", "firing")
+EPOCH = datetime(1970, 1, 1)
+EVALUATION_TURN = "evaluation"
+"""The cursor row every evaluation updates first (see ``take_evaluation_turn``)."""
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """A naive UTC time as whole seconds, rounded up so the rows read are not read again."""
+    return math.ceil((moment - EPOCH).total_seconds())
 
 
 class AlertRepository:
@@ -148,6 +157,23 @@ class AlertRepository:
             )
         )
 
+    def claim_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due delivery for this process until ``until``; False if another took it.
+
+        One conditional UPDATE: of several processes reading the same due row, exactly
+        one sees its row updated, and the others find it no longer due.
+        """
+        result = self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=until)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         return list(
             self.session.scalars(
@@ -205,6 +231,21 @@ class AlertRepository:
             self.session.add(SourceCursor(source=source, last_id=last_id))
         else:
             row.last_id = last_id
+
+    def take_evaluation_turn(self, now: datetime) -> None:
+        """Write the evaluation row first thing, so evaluations on one database take turns.
+
+        The write lock it takes (the row's on PostgreSQL, the database's on SQLite) is
+        held until this unit of work ends: another process's evaluation waits here
+        instead of reading the same alerts and cursors and acting on them twice.
+        The row records when an evaluation last ran (epoch seconds).
+        """
+        stamp = epoch_seconds(now)
+        result = self.session.execute(
+            update(SourceCursor).where(SourceCursor.source == EVALUATION_TURN).values(last_id=stamp)
+        )
+        if not getattr(result, "rowcount", 0):
+            self.add(SourceCursor(source=EVALUATION_TURN, last_id=stamp))
 
     def newest_ids(self) -> dict[str, int]:
         return {

@@ -4,6 +4,11 @@ The predictions stage's messages are judged as they come (a consumer group of it
 on ``anomaly_predictions``, so the broker redelivers what was not handled); drift
 reports and retraining jobs are read on each tick; the outbox is sent on each tick and
 at once after new notifications. Everything blocking runs in a thread.
+
+Every worker of a server runs one of these on the same database. Evaluations take
+turns (``AlertRepository.take_evaluation_turn``) and each due delivery is claimed by
+exactly one worker before it is sent (``AlertRepository.claim_delivery``), so a second
+worker adds capacity, never a duplicate notification.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from opscast.alerting import service
 from opscast.alerting.channels import configured_channels
 from opscast.alerting.delivery import Policy, deliver_due, resend_due, retry_after_restart
 from opscast.alerting.observations import Observation, from_predictions
+from opscast.alerting.repository import AlertRepository
 from opscast.alerting.rules import load_rules
 from opscast.alerting.sources import read_sources, start_cursors
 from opscast.config import Settings
-from opscast.db import Database
+from opscast.db import Database, utc_now
 from opscast.observability import get_logger
 from opscast.registry.store import ModelStore
 from opscast.streaming.topics import ANOMALY_PREDICTIONS
@@ -106,9 +112,15 @@ class AlertingRuntime:
         return self.judge(lambda _session: from_predictions(message))
 
     def judge(self, observe: Callable[[Session], list[Observation]]) -> int:
-        """Evaluate in one unit of work, then open the tickets it calls for in another."""
+        """Evaluate in one unit of work, then open the tickets it calls for in another.
+
+        The unit of work starts by taking the evaluation turn, so the workers of one
+        server (or replicas on one database) never judge the same alerts and cursors at
+        once: each reads what the previous evaluation committed.
+        """
         dispatch = self.dispatch
         with self.database.session() as session:
+            AlertRepository(session).take_evaluation_turn(utc_now())
             outcome = service.evaluate(session, observe(session), dispatch)
         if outcome.want_ticket:
             with self.database.session() as session:

@@ -369,6 +369,9 @@ def open_tickets(session: Session, alert_ids: Sequence[int], dispatch: Dispatch)
     if dispatch.scoring is None or not alert_ids:
         return []
     dispatch.scoring.serving(session)  # the classifier, trained now if there is none
+    # after the evaluation's turn: another worker's open_tickets on the same alert has
+    # committed its ticket, which open_ticket then finds and does not open twice
+    AlertRepository(session).take_evaluation_turn(utc_now())
     opened = []
     for alert_id in alert_ids:
         alert = AlertRepository(session).alert(alert_id)

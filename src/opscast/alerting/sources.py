@@ -7,8 +7,7 @@ newest rows: history from before alerting existed is not replayed as a flood.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -18,25 +17,20 @@ from opscast.alerting.observations import (
     from_retrain_job,
     from_shadow_errors,
 )
-from opscast.alerting.repository import AlertRepository
+from opscast.alerting.repository import EPOCH, EVALUATION_TURN, AlertRepository, epoch_seconds
 
 RETRAIN_JOB_KIND = "retrain"
 BATCH = 200
 SHADOW_PERIODS = 60
 """Newest settled periods per alias that the live error is measured on."""
-EPOCH = datetime(1970, 1, 1)
-
-
-def epoch_seconds(moment: datetime) -> int:
-    """A naive UTC time as whole seconds, rounded up so the rows read are not read again."""
-    return math.ceil((moment - EPOCH).total_seconds())
 
 
 def start_cursors(session: Session) -> None:
     repository = AlertRepository(session)
     settled = repository.newest_settled()
     newest_of = repository.newest_ids() | {
-        "shadow": 0 if settled is None else epoch_seconds(settled)
+        "shadow": 0 if settled is None else epoch_seconds(settled),
+        EVALUATION_TURN: 0,
     }
     for source, newest in newest_of.items():
         if repository.cursor(source) is None:
