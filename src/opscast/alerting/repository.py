@@ -286,6 +286,24 @@ class AlertRepository:
         )
         return [(str(alias), float(error)) for alias, error in rows if error is not None]
 
+    def settled_champion_periods(self, task: str, limit: int) -> list[ShadowScore]:
+        """The serving model's settled periods of ``task``, newest first per series."""
+        return list(
+            self.session.scalars(
+                select(ShadowScore)
+                .where(
+                    ShadowScore.task == task,
+                    ShadowScore.alias == "champion",
+                    ShadowScore.abs_error.is_not(None),
+                    ShadowScore.actual.is_not(None),
+                )
+                .order_by(
+                    ShadowScore.unique_id, ShadowScore.period_start.desc(), ShadowScore.id.desc()
+                )
+                .limit(limit)
+            )
+        )
+
     def finished_jobs_after(self, kind: str, last_id: int, limit: int) -> list[Job]:
         """Finished jobs of ``kind`` with an id above ``last_id``, up to the first unfinished
         one (so a job still running is not skipped past)."""

@@ -1,5 +1,11 @@
 """Sources read from the database: drift reports, finished retraining jobs, shadow scores.
 
+Shadow scores give two kinds of evidence: the serving model's live error against the
+challenger's (``model_error``), and each series' newest settled actual against the
+serving model's forecast interval (``forecast_breach``). They exist while shadow mode
+runs with a challenger (``OPSCAST_SHADOW=true``), the only place where opscast keeps a
+served forecast until its actual is known.
+
 Each is read past a stored cursor, so every report and job is judged once, by one
 process, whatever restarts happen. On the very first start the cursors begin at the
 newest rows: history from before alerting existed is not replayed as a flood.
@@ -7,13 +13,15 @@ newest rows: history from before alerting existed is not replayed as a flood.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from opscast.alerting.observations import (
     Observation,
+    Settled,
     from_drift_report,
+    from_forecast_breach,
     from_retrain_job,
     from_shadow_errors,
 )
@@ -22,7 +30,10 @@ from opscast.alerting.repository import EPOCH, EVALUATION_TURN, AlertRepository,
 RETRAIN_JOB_KIND = "retrain"
 BATCH = 200
 SHADOW_PERIODS = 60
-"""Newest settled periods per alias that the live error is measured on."""
+"""Newest settled periods per alias that the live error is measured on, and per series
+that the forecast interval is calibrated on."""
+BREACH_ROWS = 10_000
+"""Settled champion periods of one task read per tick (every series' newest first)."""
 
 
 def start_cursors(session: Session) -> None:
@@ -84,6 +95,25 @@ def _shadow(repository: AlertRepository) -> list[Observation]:
         observation = from_shadow_errors(
             task, repository.shadow_errors(task, 2 * SHADOW_PERIODS), newest
         )
+        if observation is not None:
+            found.append(observation)
+        found.extend(_breaches(repository, task, newest))
+    return found
+
+
+def _breaches(repository: AlertRepository, task: str, at: datetime) -> list[Observation]:
+    """Per series of ``task``, its newest settled period against the forecast interval."""
+    periods: dict[str, list[Settled]] = {}
+    for row in repository.settled_champion_periods(task, BREACH_ROWS):
+        if row.actual is None or row.abs_error is None:
+            continue
+        periods.setdefault(row.unique_id, []).append(
+            Settled(row.period_start, row.predicted, row.actual, row.abs_error)
+        )
+    found = []
+    for series, settled in periods.items():
+        newest, earlier = settled[0], [p.abs_error for p in settled[1 : SHADOW_PERIODS + 1]]
+        observation = from_forecast_breach(task, series, newest, earlier, at)
         if observation is not None:
             found.append(observation)
     return found
