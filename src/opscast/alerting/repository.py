@@ -51,6 +51,9 @@ class AlertRepository:
         query = select(AlertRule).where(AlertRule.enabled, AlertRule.kind.in_(list(kinds)))
         return list(self.session.scalars(query.order_by(AlertRule.id)))
 
+    def rules_of_kinds(self, kinds: Sequence[str]) -> list[AlertRule]:
+        return list(self.session.scalars(select(AlertRule).where(AlertRule.kind.in_(kinds))))
+
     def rule(self, rule_id: int) -> AlertRule | None:
         return self.session.get(AlertRule, rule_id)
 
@@ -79,6 +82,15 @@ class AlertRepository:
             )
         )
         return {row.fingerprint: row for row in rows}
+
+    def open_alerts_of_rules(self, rule_ids: Sequence[int]) -> list[Alert]:
+        if not rule_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(Alert).where(Alert.rule_id.in_(list(rule_ids)), Alert.state.in_(OPEN_STATES))
+            )
+        )
 
     def alert(self, alert_id: int) -> Alert | None:
         return self.session.get(Alert, alert_id)

@@ -50,6 +50,7 @@ class AlertingRuntime:
             max_attempts=settings.alert_delivery_max_attempts,
             resend=timedelta(seconds=settings.alert_resend_seconds),
         )
+        self.stale_after = timedelta(seconds=settings.alert_stale_seconds)
         self._scoring: Any = None
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -111,25 +112,29 @@ class AlertingRuntime:
     def judge_predictions(self, message: dict[str, Any]) -> int:
         return self.judge(lambda _session: from_predictions(message))
 
-    def judge(self, observe: Callable[[Session], list[Observation]]) -> int:
+    def judge(self, observe: Callable[[Session], list[Observation]], *, sweep: bool = False) -> int:
         """Evaluate in one unit of work, then open the tickets it calls for in another.
 
         The unit of work starts by taking the evaluation turn, so the workers of one
         server (or replicas on one database) never judge the same alerts and cursors at
-        once: each reads what the previous evaluation committed.
+        once: each reads what the previous evaluation committed. ``sweep`` also resolves
+        the alerts whose source stopped reporting (``service.sweep_stale``).
         """
         dispatch = self.dispatch
         with self.database.session() as session:
             AlertRepository(session).take_evaluation_turn(utc_now())
             outcome = service.evaluate(session, observe(session), dispatch)
+            if sweep:
+                service.sweep_stale(session, dispatch, utc_now(), self.stale_after)
         if outcome.want_ticket:
             with self.database.session() as session:
                 service.open_tickets(session, outcome.want_ticket, dispatch)
         return len(outcome.notified)
 
     def tick(self) -> tuple[int, int]:
-        """Judge the polled sources, queue Alertmanager re-sends, send what is due."""
-        self.judge(read_sources)
+        """Judge the polled sources, resolve stale alerts, queue Alertmanager re-sends, send
+        what is due."""
+        self.judge(read_sources, sweep=True)
         resend_due(self.database, self.channels, self.policy, self.settings.alert_base_url)
         return deliver_due(self.database, self.channels, self.policy)
 

@@ -42,6 +42,12 @@ from opscast.observability import ALERTS_FIRING, RULE_PRECISION, get_logger
 
 log = get_logger(__name__)
 ACTOR = "opscast-alerting"
+STREAM_KINDS = ("anomaly_score", "time_to_failure")
+"""Rule kinds whose source reports with every batch of the stream, so its silence means
+the series stopped reporting (drift reports, retrain jobs and shadow scores come when
+they come: their alerts wait for the next report)."""
+SEEN_AT = "seen_at"
+"""The detail holding the wall-clock time the alert last received evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +243,7 @@ def _step_alert(
     if active:
         observe(alert, rule, obs)
     apply_episode(alert, after, utc_now())
+    alert.details = {**alert.details, SEEN_AT: alert.updated_at.isoformat()}
     alert.silenced = silenced(silences, {**alert.labels, "severity": alert.severity})
     if after.state == "resolved":
         alerts.pop(identity, None)
@@ -486,20 +493,76 @@ def resolve(session: Session, alert_id: int, body: ResolveIn, dispatch: Dispatch
     if alert.state == "resolved":
         raise ConflictError(f"alert {alert_id} is already resolved")
     now = utc_now()
-    was_firing = alert.state == "firing"
-    alert.state = "resolved"
-    alert.resolved_at = max(now, alert.last_active_at)
-    alert.updated_at = now
-    alert.details = {
-        **alert.details,
-        "resolved_by": {"by": body.by, "reason": body.reason, "at": now.isoformat()},
-    }
-    close_ticket(session, alert, dispatch, body.reason or f"resolved by {body.by or 'a person'}")
-    if was_firing:
-        rule = AlertRepository(session).rule(alert.rule_id) if alert.rule_id else None
-        enqueue_grouped(session, [(alert, rule, Event.resolved)], dispatch, now)
+    rule = AlertRepository(session).rule(alert.rule_id) if alert.rule_id else None
+    why = body.reason or f"resolved by {body.by or 'a person'}"
+    close_now(session, [(alert, rule)], dispatch, now, by=body.by, why=why)
     refresh_firing_gauge(session)
     return alert
+
+
+def close_now(
+    session: Session,
+    alerts: Sequence[tuple[Alert, AlertRule | None]],
+    dispatch: Dispatch,
+    now: datetime,
+    *,
+    by: str | None,
+    why: str,
+) -> None:
+    """Resolve open alerts whatever their condition: tickets resolved, firing ones notified."""
+    notify: list[tuple[Alert, AlertRule | None, Event]] = []
+    for alert, rule in alerts:
+        if alert.state == "firing":
+            notify.append((alert, rule, Event.resolved))
+        alert.state = "resolved"
+        alert.resolved_at = max(now, alert.last_active_at)
+        alert.updated_at = now
+        alert.details = {
+            **alert.details,
+            "resolved_by": {"by": by, "reason": why, "at": now.isoformat()},
+        }
+        close_ticket(session, alert, dispatch, why)
+    enqueue_grouped(session, notify, dispatch, now)
+
+
+def sweep_stale(
+    session: Session, dispatch: Dispatch, now: datetime, stale_after: timedelta
+) -> list[Alert]:
+    """Resolve the open alerts of stream-fed rules whose series stopped reporting.
+
+    An alert whose evidence stopped arriving (the host went away, its exporter died)
+    would otherwise stay firing for ever, since only new evidence steps it. Past the
+    longer of the rule's ``resolve_after`` and ``stale_after`` of wall-clock time
+    without evidence, a firing alert resolves (notified, its ticket resolved) and a
+    pending one is dropped. Returns the alerts resolved.
+    """
+    repository = AlertRepository(session)
+    rules = {rule.id: rule for rule in repository.rules_of_kinds(STREAM_KINDS)}
+    stale: list[tuple[Alert, AlertRule | None]] = []
+    for alert in repository.open_alerts_of_rules(list(rules)):
+        rule = rules[alert.rule_id] if alert.rule_id is not None else None
+        wait = max(stale_after, timedelta(seconds=rule.resolve_after_seconds if rule else 0))
+        if now - seen_at(alert) < wait:
+            continue
+        if alert.state == "pending":
+            repository.delete(alert)
+        else:
+            stale.append((alert, rule))
+    why = f"no evidence for {humane(stale_after)} or more: its source stopped reporting"
+    close_now(session, stale, dispatch, now, by=ACTOR, why=why)
+    refresh_firing_gauge(session)
+    return [alert for alert, _ in stale]
+
+
+def seen_at(alert: Alert) -> datetime:
+    """When the alert last received evidence (wall clock); older rows: their last update."""
+    stamp = alert.details.get(SEEN_AT)
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else alert.updated_at
+
+
+def humane(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:g} h"
 
 
 def create_silence(session: Session, body: SilenceIn) -> Silence:
