@@ -131,10 +131,15 @@ class AlertingRuntime:
                 service.open_tickets(session, outcome.want_ticket, dispatch)
         return len(outcome.notified)
 
+    def judge_sources(self, *, sweep: bool = False) -> int:
+        """Judge what the polled sources stored since they were last read; notifications
+        are queued in the outbox, not sent."""
+        return self.judge(read_sources, sweep=sweep)
+
     def tick(self) -> tuple[int, int]:
         """Judge the polled sources, resolve stale alerts, queue Alertmanager re-sends, send
         what is due."""
-        self.judge(read_sources, sweep=True)
+        self.judge_sources(sweep=True)
         resend_due(self.database, self.channels, self.policy, self.settings.alert_base_url)
         return deliver_due(self.database, self.channels, self.policy)
 
