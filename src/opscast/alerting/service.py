@@ -27,6 +27,9 @@ from opscast.alerting.repository import AlertRepository
 from opscast.alerting.rules import stored_values
 from opscast.alerting.schemas import (
     AckIn,
+    AlertDetail,
+    AlertOut,
+    DeliveryOut,
     FeedbackIn,
     ResolveIn,
     RuleIn,
@@ -474,6 +477,21 @@ def get_alert(session: Session, alert_id: int) -> Alert:
 
 def deliveries(session: Session, alert_id: int) -> list[Delivery]:
     return AlertRepository(session).deliveries_of(alert_id)
+
+
+def alert_detail(session: Session, alert_id: int) -> AlertDetail:
+    """One alert with its evidence, feedback and every delivery (``GET /alerts/{id}``)."""
+    alert = get_alert(session, alert_id)
+    return AlertDetail.model_validate(
+        {
+            **AlertOut.model_validate(alert).model_dump(),
+            "details": alert.details,
+            "group_key": alert.group_key,
+            "deliveries": [
+                DeliveryOut.model_validate(row) for row in deliveries(session, alert_id)
+            ],
+        }
+    )
 
 
 def acknowledge(session: Session, alert_id: int, body: AckIn) -> Alert:
