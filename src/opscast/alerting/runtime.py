@@ -88,6 +88,7 @@ class AlertingRuntime:
         with self.database.session() as session:
             service.refresh_firing_gauge(session)
             service.refresh_precision_gauge(session)
+            service.count_from_zero(session, service.Dispatch(self.channels))
         retried = retry_after_restart(self.database)
         log.info(
             "alerting.started", channels=sorted(self.channels), rules_added=added, retried=retried

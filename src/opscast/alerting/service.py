@@ -41,7 +41,7 @@ from opscast.alerting.severity import holds, severity_of
 from opscast.alerting.tables import Alert, AlertRule, Delivery, Feedback, Silence
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
-from opscast.observability import ALERTS_FIRING, RULE_PRECISION, get_logger
+from opscast.observability import ALERTS, ALERTS_FIRING, RULE_PRECISION, get_logger
 
 log = get_logger(__name__)
 ACTOR = "opscast-alerting"
@@ -363,6 +363,21 @@ def enqueue_grouped(
                     )
                 )
     session.flush()
+
+
+def count_from_zero(session: Session, dispatch: Dispatch) -> None:
+    """Export every series ``opscast_alerts_total`` can take at 0, before any is counted.
+
+    Prometheus' ``increase`` and ``rate`` read a series' first sample as its start, so a
+    series born at 1 shows no increase at all: the first alert of a rule, severity and
+    channel would be missing from the "alerts sent" panels. One series per rule, each
+    severity its policy can give, and each channel it notifies.
+    """
+    for rule in AlertRepository(session).rules():
+        severities = {rule.default_severity, *(str(entry["severity"]) for entry in rule.severity)}
+        for channel in wanted_channels(rule, dispatch):
+            for severity in severities:
+                ALERTS.labels(rule=rule.name, severity=severity, channel=channel)
 
 
 def refresh_firing_gauge(session: Session) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from alert_receivers import WebhookReceiver
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from conftest import make_settings
@@ -59,6 +60,12 @@ def together(*work: Callable[[], object]) -> None:
     assert not failures, failures
 
 
+def sent(rule: str) -> Any:
+    """``opscast_alerts_total`` of a rule's warnings to the webhook (None: not exported)."""
+    labels = {"rule": rule, "severity": "warning", "channel": "webhook"}
+    return REGISTRY.get_sample_value("opscast_alerts_total", labels)
+
+
 def predictions(minute: int) -> dict[str, Any]:
     """An ``anomaly_predictions`` message: every host's CPU far outside its range."""
     at = (utc_now() - timedelta(minutes=MINUTES - minute)).isoformat()
@@ -90,6 +97,9 @@ def test_two_runtimes_on_one_database_notify_each_alert_once(
     databases[0].migrate()
     first, second = (AlertingRuntime(settings, database, None) for database in databases)
     together(first.prepare, second.prepare)
+    # every series the panels count is exported from 0, so its first alert shows as sent
+    before = {rule: sent(rule) for rule in ("anomalous-metric", "data-drift")}
+    assert None not in before.values()
 
     # the broker hands each worker its share of the stream (one consumer group)
     together(
@@ -131,6 +141,8 @@ def test_two_runtimes_on_one_database_notify_each_alert_once(
     assert len(webhook.bodies) == len(deliveries)
     assert set(received.values()) == {1}
     assert {key[3] for key in received} == set(identities)
+    assert sent("anomalous-metric") - before["anomalous-metric"] == len(HOSTS)  # grouped by host
+    assert sent("data-drift") - before["data-drift"] == 1
     for database in databases:
         database.dispose()
 
