@@ -119,8 +119,16 @@ def _failures(message: Mapping[str, Any]) -> Iterator[Observation]:
 def from_drift_report(
     report_id: int, kind: str, subject: str, drifted: bool, share: float | None, at: datetime
 ) -> Observation:
-    value = share if share is not None else (1.0 if drifted else 0.0)
-    what = f"{share:.0%} of columns drifted" if share is not None else "drift detected"
+    """The share of columns drifted for a data check (its verdict is that share against a
+    bound); for a series or concept check, whose verdict another method decides (the
+    mean's change, the model's error), the verdict itself as 1 or 0."""
+    by_share = kind == "data" and share is not None
+    value = share if by_share and share is not None else (1.0 if drifted else 0.0)
+    what = (
+        f"{value:.0%} of columns drifted"
+        if by_share
+        else f"{kind} check: {'drift detected' if drifted else 'no drift'}"
+    )
     return Observation(
         kind="drift",
         labels={"subject": subject, "check": kind},

@@ -77,6 +77,10 @@ def test_drift_and_retraining_observations() -> None:
     drift = from_drift_report(7, "data", "traffic/1m", True, 0.6, at)
     assert (drift.value, drift.cleared, drift.labels["subject"]) == (0.6, False, "traffic/1m")
     assert from_drift_report(8, "data", "traffic/1m", False, 0.0, at).cleared
+    # a series check decided by the mean's change: its verdict counts, not the test's share
+    series = from_drift_report(9, "series", "Software (quarterly)", True, 0.0, at)
+    assert (series.value, series.cleared) == (1.0, False)
+    assert "series check: drift detected" in series.summary
     [failed] = from_retrain_job(3, "traffic", "failed", None, "out of memory", at)
     assert failed.kind == "retrain_failed"
     assert "out of memory" in failed.summary
