@@ -122,6 +122,9 @@ def resend_due(
     if channel is None:
         return 0
     now = utc_now()
+    with database.session() as session:  # a look first: an idle tick writes nothing
+        if not AlertRepository(session).firing_resend_due(now - policy.resend):
+            return 0
     with database.session() as session:
         repository = AlertRepository(session)
         repository.take_evaluation_turn(now)  # one worker queues each re-send

@@ -259,10 +259,12 @@ class AlertRepository:
         if not getattr(result, "rowcount", 0):
             self.add(SourceCursor(source=EVALUATION_TURN, last_id=stamp))
 
-    def newest_ids(self) -> dict[str, int]:
+    def newest_ids(self, job_kind: str) -> dict[str, int]:
+        """The newest drift report and the newest job of ``job_kind``, by id."""
+        newest_job = select(func.max(Job.id)).where(Job.kind == job_kind)
         return {
             "drift": self.session.scalar(select(func.max(DriftReport.id))) or 0,
-            "retrain": self.session.scalar(select(func.max(Job.id))) or 0,
+            "retrain": self.session.scalar(newest_job) or 0,
         }
 
     def newest_settled(self) -> datetime | None:

@@ -28,7 +28,7 @@ from opscast.alerting.delivery import Policy, deliver_due, resend_due, retry_aft
 from opscast.alerting.observations import Observation, from_predictions
 from opscast.alerting.repository import AlertRepository
 from opscast.alerting.rules import load_rules
-from opscast.alerting.sources import read_sources, start_cursors
+from opscast.alerting.sources import anything_new, read_sources, start_cursors
 from opscast.config import Settings
 from opscast.db import Database, utc_now
 from opscast.observability import get_logger
@@ -134,8 +134,13 @@ class AlertingRuntime:
 
     def judge_sources(self, *, sweep: bool = False) -> int:
         """Judge what the polled sources stored since they were last read; notifications
-        are queued in the outbox, not sent."""
-        return self.judge(read_sources, sweep=sweep)
+        are queued in the outbox, not sent. Nothing is written when there is nothing new
+        to read and (with ``sweep``) no alert has gone stale."""
+        with self.database.session() as session:
+            idle = not anything_new(session) and not (
+                sweep and service.stale_alerts(session, utc_now(), self.stale_after)
+            )
+        return 0 if idle else self.judge(read_sources, sweep=sweep)
 
     def tick(self) -> tuple[int, int]:
         """Judge the polled sources, resolve stale alerts, queue Alertmanager re-sends, send

@@ -558,6 +558,22 @@ def close_now(
     enqueue_grouped(session, notify, dispatch, now)
 
 
+def stale_alerts(
+    session: Session, now: datetime, stale_after: timedelta
+) -> list[tuple[Alert, AlertRule | None]]:
+    """Open alerts of stream-fed rules without evidence for the longer of their rule's
+    ``resolve_after`` and ``stale_after`` of wall-clock time (read only)."""
+    repository = AlertRepository(session)
+    rules = {rule.id: rule for rule in repository.rules_of_kinds(STREAM_KINDS)}
+    stale: list[tuple[Alert, AlertRule | None]] = []
+    for alert in repository.open_alerts_of_rules(list(rules)):
+        rule = rules[alert.rule_id] if alert.rule_id is not None else None
+        wait = max(stale_after, timedelta(seconds=rule.resolve_after_seconds if rule else 0))
+        if now - seen_at(alert) >= wait:
+            stale.append((alert, rule))
+    return stale
+
+
 def sweep_stale(
     session: Session, dispatch: Dispatch, now: datetime, stale_after: timedelta
 ) -> list[Alert]:
@@ -565,26 +581,20 @@ def sweep_stale(
 
     An alert whose evidence stopped arriving (the host went away, its exporter died)
     would otherwise stay firing for ever, since only new evidence steps it. Past the
-    longer of the rule's ``resolve_after`` and ``stale_after`` of wall-clock time
-    without evidence, a firing alert resolves (notified, its ticket resolved) and a
-    pending one is dropped. Returns the alerts resolved.
+    wait of ``stale_alerts``, a firing alert resolves (notified, its ticket resolved)
+    and a pending one is dropped. Returns the alerts resolved.
     """
     repository = AlertRepository(session)
-    rules = {rule.id: rule for rule in repository.rules_of_kinds(STREAM_KINDS)}
-    stale: list[tuple[Alert, AlertRule | None]] = []
-    for alert in repository.open_alerts_of_rules(list(rules)):
-        rule = rules[alert.rule_id] if alert.rule_id is not None else None
-        wait = max(stale_after, timedelta(seconds=rule.resolve_after_seconds if rule else 0))
-        if now - seen_at(alert) < wait:
-            continue
+    firing: list[tuple[Alert, AlertRule | None]] = []
+    for alert, rule in stale_alerts(session, now, stale_after):
         if alert.state == "pending":
             repository.delete(alert)
         else:
-            stale.append((alert, rule))
+            firing.append((alert, rule))
     why = f"no evidence for {humane(stale_after)} or more: its source stopped reporting"
-    close_now(session, stale, dispatch, now, by=ACTOR, why=why)
+    close_now(session, firing, dispatch, now, by=ACTOR, why=why)
     refresh_firing_gauge(session)
-    return [alert for alert, _ in stale]
+    return [alert for alert, _ in firing]
 
 
 def seen_at(alert: Alert) -> datetime:

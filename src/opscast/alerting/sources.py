@@ -39,13 +39,26 @@ BREACH_ROWS = 10_000
 def start_cursors(session: Session) -> None:
     repository = AlertRepository(session)
     settled = repository.newest_settled()
-    newest_of = repository.newest_ids() | {
+    newest_of = repository.newest_ids(RETRAIN_JOB_KIND) | {
         "shadow": 0 if settled is None else epoch_seconds(settled),
         EVALUATION_TURN: 0,
     }
     for source, newest in newest_of.items():
         if repository.cursor(source) is None:
             repository.move_cursor(source, newest)
+
+
+def anything_new(session: Session) -> bool:
+    """Whether a source holds rows past its cursor: a look that writes nothing, so an idle
+    tick need not take the evaluation turn (a write, on SQLite the database's lock)."""
+    repository = AlertRepository(session)
+    newest = repository.newest_ids(RETRAIN_JOB_KIND)
+    settled = repository.newest_settled()
+    return (
+        newest["drift"] > (repository.cursor("drift") or 0)
+        or newest["retrain"] > (repository.cursor("retrain") or 0)
+        or (settled is not None and epoch_seconds(settled) > (repository.cursor("shadow") or 0))
+    )
 
 
 def read_sources(session: Session) -> list[Observation]:

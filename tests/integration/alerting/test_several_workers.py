@@ -9,6 +9,7 @@ and each alert identity must have one alert, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from conftest import make_settings
 from opscast.alerting.delivery import CLAIM_FOR, deliver_due
-from opscast.alerting.repository import AlertRepository
+from opscast.alerting.repository import EVALUATION_TURN, AlertRepository
 from opscast.alerting.runtime import AlertingRuntime
 from opscast.alerting.tables import Alert, Delivery
 from opscast.db import Database, utc_now
@@ -64,6 +65,11 @@ def sent(rule: str) -> Any:
     """``opscast_alerts_total`` of a rule's warnings to the webhook (None: not exported)."""
     labels = {"rule": rule, "severity": "warning", "channel": "webhook"}
     return REGISTRY.get_sample_value("opscast_alerts_total", labels)
+
+
+def evaluation_turn(database: Database) -> int | None:
+    with database.session() as session:
+        return AlertRepository(session).cursor(EVALUATION_TURN)
 
 
 def predictions(minute: int) -> dict[str, Any]:
@@ -143,6 +149,12 @@ def test_two_runtimes_on_one_database_notify_each_alert_once(
     assert {key[3] for key in received} == set(identities)
     assert sent("anomalous-metric") - before["anomalous-metric"] == len(HOSTS)  # grouped by host
     assert sent("data-drift") - before["data-drift"] == 1
+
+    # once all is judged and sent, an idle tick only looks: the turn is not taken again
+    turn = evaluation_turn(databases[0])
+    time.sleep(1.1)  # the turn row records whole seconds
+    together(first.tick, second.tick)
+    assert evaluation_turn(databases[0]) == turn
     for database in databases:
         database.dispose()
 
