@@ -81,7 +81,6 @@ class Settings(BaseSettings):
     stream_redelivery_seconds: float = Field(default=30.0, gt=0)
     stream_detector: str = "novelty"
     collect_max_items: int = Field(default=50_000, gt=0)
-    alert_ttf_hours: float = Field(default=24.0, gt=0)
     # alerting: rules (an extra YAML file beside the shipped defaults) and delivery channels;
     # a channel whose settings are unset is off, so nothing is needed to run
     alert_rules_file: Path | None = None
@@ -103,6 +102,7 @@ class Settings(BaseSettings):
     alert_delivery_backoff_seconds: float = Field(default=5.0, gt=0)
     alert_delivery_max_attempts: int = Field(default=8, ge=1)
     alert_resend_seconds: float = Field(default=60.0, gt=0)
+    alert_stale_seconds: float = Field(default=900.0, gt=0)
 
     run_jobs: bool = True
     job_poll_seconds: float = Field(default=1.0, gt=0)

@@ -266,6 +266,7 @@ def test_an_alert_is_acknowledged(
     browser.open(f"{server.api}/ui/alerts")
     browser.page.locator("#alerts button", has_text="Acknowledge").first.click()
     browser.page.locator("#alerts .badge.acknowledged").first.wait_for()
+    assert http_json(f"{server.api}/alerts/{firing[0]['id']}")["acknowledged_at"]
     assert browser.errors == []
 
 

@@ -78,6 +78,28 @@ def test_demo_operations_look_like_a_teams(var_dir: Path) -> None:
     assert verdicts == {True, False}  # some drifted, some did not
 
 
+def test_the_demos_drifted_reports_fire_alerts_once(var_dir: Path) -> None:
+    """Judged by the shipped rules as a running server would; sent when the server starts."""
+    from opscast.alerting.service import deliveries, list_alerts
+    from opscast.drift_checks.service import list_reports
+
+    first = runner.invoke(app, ["demo"], env=env_for(var_dir))
+    assert first.exit_code == 0, first.output
+    assert "alerts: 2 fired on the demo's drift reports" in first.output
+    assert runner.invoke(app, ["demo"], env=env_for(var_dir)).exit_code == 0  # no second alert
+    database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
+    with database.session() as session:
+        reports, _ = list_reports(session, limit=10, offset=0)
+        alerts, total = list_alerts(session)
+        outbox = [row for alert in alerts for row in deliveries(session, alert.id)]
+    database.dispose()
+    drifted = {report.subject for report in reports if report.drift_detected}
+    assert total == len(drifted) == 2
+    assert {alert.labels["subject"] for alert in alerts} == drifted
+    assert {(alert.rule, alert.state) for alert in alerts} == {("data-drift", "firing")}
+    assert {(row.channel, row.status) for row in outbox} == {("console", "pending")}
+
+
 def test_bad_configuration_is_one_line_and_non_zero(var_dir: Path) -> None:
     result = runner.invoke(app, ["demo"], env=env_for(var_dir, OPSCAST_ENVIRONMENT="production"))
     assert result.exit_code == 2

@@ -1,7 +1,8 @@
 """The outbox: send due deliveries, record every attempt, back off, never drop one.
 
-A delivery is read in one short unit of work, sent outside any transaction (a slow
-receiver must not hold the database), and its outcome recorded in another. A failed
+A delivery is read in one short unit of work, claimed in another (a conditional UPDATE
+that only one of several workers on the database wins), sent outside any transaction
+(a slow receiver must not hold the database), and its outcome recorded in a third. A failed
 attempt is retried after ``backoff * 2^(attempts-1)`` (capped at an hour); after
 ``max_attempts`` it is marked failed, counted, and put back to pending when the
 process next starts, so an outage longer than the retries still ends in a delivery.
@@ -24,6 +25,10 @@ from opscast.observability import ALERT_DELIVERIES_FAILED, ALERTS, get_logger
 log = get_logger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 100
+CLAIM_FOR = timedelta(minutes=10)
+"""How long a claimed delivery stays with the worker sending it: far longer than any
+channel's timeout. A worker that dies mid-send leaves the claim to lapse, and the
+delivery is sent again then (at least once, never lost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,12 @@ def deliver_due(
         ]
     delivered = failed = 0
     for item in due:
+        with database.session() as session:
+            claimed = AlertRepository(session).claim_delivery(
+                item.id, moment, utc_now() + CLAIM_FOR
+            )
+        if not claimed:  # another worker is sending it
+            continue
         channel = channels.get(item.channel)
         error: str | None = None
         if channel is None:
@@ -111,8 +122,13 @@ def resend_due(
     if channel is None:
         return 0
     now = utc_now()
+    with database.session() as session:  # a look first: an idle tick writes nothing
+        if not AlertRepository(session).firing_resend_due(now - policy.resend):
+            return 0
     with database.session() as session:
-        alerts = AlertRepository(session).firing_resend_due(now - policy.resend)
+        repository = AlertRepository(session)
+        repository.take_evaluation_turn(now)  # one worker queues each re-send
+        alerts = repository.firing_resend_due(now - policy.resend)
         for alert in alerts:
             notification = Notification("firing", alert.group_key, (view(alert),), base_url)
             for payload in channel.render(notification):

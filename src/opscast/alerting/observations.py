@@ -10,7 +10,8 @@ time-to-failure estimate that is not confident), which counts as not active.
 Sources: the stream's ``anomaly_predictions`` messages (anomaly scores of new points
 and time-to-failure estimates, with the series whose estimate cleared), stored drift
 reports, finished retraining jobs, and the settled shadow scores of champion and
-challenger (the serving model's live error against the challenger's).
+challenger (the serving model's live error against the challenger's, and each series'
+newest actual against the serving model's forecast interval).
 """
 
 from __future__ import annotations
@@ -118,8 +119,16 @@ def _failures(message: Mapping[str, Any]) -> Iterator[Observation]:
 def from_drift_report(
     report_id: int, kind: str, subject: str, drifted: bool, share: float | None, at: datetime
 ) -> Observation:
-    value = share if share is not None else (1.0 if drifted else 0.0)
-    what = f"{share:.0%} of columns drifted" if share is not None else "drift detected"
+    """The share of columns drifted for a data check (its verdict is that share against a
+    bound); for a series or concept check, whose verdict another method decides (the
+    mean's change, the model's error), the verdict itself as 1 or 0."""
+    by_share = kind == "data" and share is not None
+    value = share if by_share and share is not None else (1.0 if drifted else 0.0)
+    what = (
+        f"{value:.0%} of columns drifted"
+        if by_share
+        else f"{kind} check: {'drift detected' if drifted else 'no drift'}"
+    )
     return Observation(
         kind="drift",
         labels={"subject": subject, "check": kind},
@@ -200,4 +209,68 @@ def from_shadow_errors(
         ),
         evidence={"ratio": ratio, "mae": served},
         details={"champion_mae": served, "challenger_mae": other, "periods": len(champion)},
+    )
+
+
+BREACH_LEVEL = 0.95
+"""Coverage of the forecast interval a settled actual is judged against."""
+BREACH_HISTORY = 20
+"""Earlier settled errors a series needs before its interval is trusted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One period the serving model forecast and that has since been observed in full."""
+
+    period_start: datetime
+    predicted: float
+    actual: float
+    abs_error: float
+
+
+def interval_half_width(errors: list[float], level: float = BREACH_LEVEL) -> float:
+    """Split-conformal half-width: the ``ceil((n + 1) * level)``-th smallest past error.
+
+    The serving model's own live absolute errors on the series calibrate the interval,
+    so it covers a new period's actual with probability ``level`` while the errors
+    stay exchangeable; more often outside means the series changed under the model.
+    """
+    ranked = sorted(errors)
+    rank = min(len(ranked), math.ceil((len(ranked) + 1) * level))
+    return ranked[rank - 1]
+
+
+def from_forecast_breach(
+    task: str, series: str, newest: Settled, earlier: list[float], at: datetime
+) -> Observation | None:
+    """How far the newest actual lies from the forecast, in interval half-widths.
+
+    The value is at least 1 exactly when the actual is outside the interval; None while
+    the series has fewer than ``BREACH_HISTORY`` earlier settled periods.
+    """
+    if len(earlier) < BREACH_HISTORY:
+        return None
+    half = max(interval_half_width(earlier), 1e-9)
+    ratio = newest.abs_error / half
+    low, high = newest.predicted - half, newest.predicted + half
+    period = newest.period_start.date().isoformat()
+    return Observation(
+        kind="forecast_breach",
+        labels={"task": task, "series": series},
+        at=at,
+        value=ratio,
+        summary=(
+            f"{task} {series}: the actual {newest.actual:g} of the period from {period} is "
+            f"{'outside' if ratio >= 1 else 'inside'} the forecast's {BREACH_LEVEL:.0%} interval "
+            f"[{low:.3g}, {high:.3g}] (forecast {newest.predicted:.3g})"
+        ),
+        evidence={"ratio": ratio},
+        details={
+            "period_start": newest.period_start.isoformat(),
+            "predicted": newest.predicted,
+            "actual": newest.actual,
+            "interval": [low, high],
+            "level": BREACH_LEVEL,
+            "calibrated_on": len(earlier),
+        },
     )

@@ -4,6 +4,7 @@ stored anomalies, tickets linked to alerts)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,14 @@ from opscast.streaming.anomaly_tables import Anomaly
 from opscast.tickets.tables import Ticket
 
 OPEN_STATES = ("pending", "firing")
+EPOCH = datetime(1970, 1, 1)
+EVALUATION_TURN = "evaluation"
+"""The cursor row every evaluation updates first (see ``take_evaluation_turn``)."""
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """A naive UTC time as whole seconds, rounded up so the rows read are not read again."""
+    return math.ceil((moment - EPOCH).total_seconds())
 
 
 class AlertRepository:
@@ -41,6 +50,9 @@ class AlertRepository:
     def enabled_rules(self, kinds: Sequence[str]) -> list[AlertRule]:
         query = select(AlertRule).where(AlertRule.enabled, AlertRule.kind.in_(list(kinds)))
         return list(self.session.scalars(query.order_by(AlertRule.id)))
+
+    def rules_of_kinds(self, kinds: Sequence[str]) -> list[AlertRule]:
+        return list(self.session.scalars(select(AlertRule).where(AlertRule.kind.in_(kinds))))
 
     def rule(self, rule_id: int) -> AlertRule | None:
         return self.session.get(AlertRule, rule_id)
@@ -70,6 +82,15 @@ class AlertRepository:
             )
         )
         return {row.fingerprint: row for row in rows}
+
+    def open_alerts_of_rules(self, rule_ids: Sequence[int]) -> list[Alert]:
+        if not rule_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(Alert).where(Alert.rule_id.in_(list(rule_ids)), Alert.state.in_(OPEN_STATES))
+            )
+        )
 
     def alert(self, alert_id: int) -> Alert | None:
         return self.session.get(Alert, alert_id)
@@ -148,6 +169,23 @@ class AlertRepository:
             )
         )
 
+    def claim_delivery(self, delivery_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due delivery for this process until ``until``; False if another took it.
+
+        One conditional UPDATE: of several processes reading the same due row, exactly
+        one sees its row updated, and the others find it no longer due.
+        """
+        result = self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=until)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         return list(
             self.session.scalars(
@@ -206,10 +244,27 @@ class AlertRepository:
         else:
             row.last_id = last_id
 
-    def newest_ids(self) -> dict[str, int]:
+    def take_evaluation_turn(self, now: datetime) -> None:
+        """Write the evaluation row first thing, so evaluations on one database take turns.
+
+        The write lock it takes (the row's on PostgreSQL, the database's on SQLite) is
+        held until this unit of work ends: another process's evaluation waits here
+        instead of reading the same alerts and cursors and acting on them twice.
+        The row records when an evaluation last ran (epoch seconds).
+        """
+        stamp = epoch_seconds(now)
+        result = self.session.execute(
+            update(SourceCursor).where(SourceCursor.source == EVALUATION_TURN).values(last_id=stamp)
+        )
+        if not getattr(result, "rowcount", 0):
+            self.add(SourceCursor(source=EVALUATION_TURN, last_id=stamp))
+
+    def newest_ids(self, job_kind: str) -> dict[str, int]:
+        """The newest drift report and the newest job of ``job_kind``, by id."""
+        newest_job = select(func.max(Job.id)).where(Job.kind == job_kind)
         return {
             "drift": self.session.scalar(select(func.max(DriftReport.id))) or 0,
-            "retrain": self.session.scalar(select(func.max(Job.id))) or 0,
+            "retrain": self.session.scalar(newest_job) or 0,
         }
 
     def newest_settled(self) -> datetime | None:
@@ -244,6 +299,24 @@ class AlertRepository:
             .limit(limit)
         )
         return [(str(alias), float(error)) for alias, error in rows if error is not None]
+
+    def settled_champion_periods(self, task: str, limit: int) -> list[ShadowScore]:
+        """The serving model's settled periods of ``task``, newest first per series."""
+        return list(
+            self.session.scalars(
+                select(ShadowScore)
+                .where(
+                    ShadowScore.task == task,
+                    ShadowScore.alias == "champion",
+                    ShadowScore.abs_error.is_not(None),
+                    ShadowScore.actual.is_not(None),
+                )
+                .order_by(
+                    ShadowScore.unique_id, ShadowScore.period_start.desc(), ShadowScore.id.desc()
+                )
+                .limit(limit)
+            )
+        )
 
     def finished_jobs_after(self, kind: str, last_id: int, limit: int) -> list[Job]:
         """Finished jobs of ``kind`` with an id above ``last_id``, up to the first unfinished

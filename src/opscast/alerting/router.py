@@ -16,7 +16,6 @@ from opscast.alerting.schemas import (
     AlertDetail,
     AlertOut,
     AlertState,
-    DeliveryOut,
     FeedbackIn,
     FeedbackOut,
     ResolveIn,
@@ -123,25 +122,11 @@ def list_alerts(
     return [AlertOut.model_validate(row) for row in rows]
 
 
-def detail(session: SessionDep, alert_id: int) -> AlertDetail:
-    alert = service.get_alert(session, alert_id)
-    return AlertDetail.model_validate(
-        {
-            **AlertOut.model_validate(alert).model_dump(),
-            "details": alert.details,
-            "group_key": alert.group_key,
-            "deliveries": [
-                DeliveryOut.model_validate(row) for row in service.deliveries(session, alert_id)
-            ],
-        }
-    )
-
-
 @router.get(
     "/alerts/{alert_id}", response_model=AlertDetail, summary="One alert and its deliveries"
 )
 def get_alert(session: SessionDep, alert_id: int) -> AlertDetail:
-    return detail(session, alert_id)
+    return service.alert_detail(session, alert_id)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut, summary="Acknowledge an alert")

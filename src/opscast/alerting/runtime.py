@@ -4,6 +4,11 @@ The predictions stage's messages are judged as they come (a consumer group of it
 on ``anomaly_predictions``, so the broker redelivers what was not handled); drift
 reports and retraining jobs are read on each tick; the outbox is sent on each tick and
 at once after new notifications. Everything blocking runs in a thread.
+
+Every worker of a server runs one of these on the same database. Evaluations take
+turns (``AlertRepository.take_evaluation_turn``) and each due delivery is claimed by
+exactly one worker before it is sent (``AlertRepository.claim_delivery``), so a second
+worker adds capacity, never a duplicate notification.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from opscast.alerting import service
 from opscast.alerting.channels import configured_channels
 from opscast.alerting.delivery import Policy, deliver_due, resend_due, retry_after_restart
 from opscast.alerting.observations import Observation, from_predictions
+from opscast.alerting.repository import AlertRepository
 from opscast.alerting.rules import load_rules
-from opscast.alerting.sources import read_sources, start_cursors
+from opscast.alerting.sources import anything_new, read_sources, start_cursors
 from opscast.config import Settings
-from opscast.db import Database
+from opscast.db import Database, utc_now
 from opscast.observability import get_logger
 from opscast.registry.store import ModelStore
 from opscast.streaming.topics import ANOMALY_PREDICTIONS
@@ -44,6 +50,7 @@ class AlertingRuntime:
             max_attempts=settings.alert_delivery_max_attempts,
             resend=timedelta(seconds=settings.alert_resend_seconds),
         )
+        self.stale_after = timedelta(seconds=settings.alert_stale_seconds)
         self._scoring: Any = None
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -81,6 +88,7 @@ class AlertingRuntime:
         with self.database.session() as session:
             service.refresh_firing_gauge(session)
             service.refresh_precision_gauge(session)
+            service.count_from_zero(session, service.Dispatch(self.channels))
         retried = retry_after_restart(self.database)
         log.info(
             "alerting.started", channels=sorted(self.channels), rules_added=added, retried=retried
@@ -105,19 +113,39 @@ class AlertingRuntime:
     def judge_predictions(self, message: dict[str, Any]) -> int:
         return self.judge(lambda _session: from_predictions(message))
 
-    def judge(self, observe: Callable[[Session], list[Observation]]) -> int:
-        """Evaluate in one unit of work, then open the tickets it calls for in another."""
+    def judge(self, observe: Callable[[Session], list[Observation]], *, sweep: bool = False) -> int:
+        """Evaluate in one unit of work, then open the tickets it calls for in another.
+
+        The unit of work starts by taking the evaluation turn, so the workers of one
+        server (or replicas on one database) never judge the same alerts and cursors at
+        once: each reads what the previous evaluation committed. ``sweep`` also resolves
+        the alerts whose source stopped reporting (``service.sweep_stale``).
+        """
         dispatch = self.dispatch
         with self.database.session() as session:
+            AlertRepository(session).take_evaluation_turn(utc_now())
             outcome = service.evaluate(session, observe(session), dispatch)
+            if sweep:
+                service.sweep_stale(session, dispatch, utc_now(), self.stale_after)
         if outcome.want_ticket:
             with self.database.session() as session:
                 service.open_tickets(session, outcome.want_ticket, dispatch)
         return len(outcome.notified)
 
+    def judge_sources(self, *, sweep: bool = False) -> int:
+        """Judge what the polled sources stored since they were last read; notifications
+        are queued in the outbox, not sent. Nothing is written when there is nothing new
+        to read and (with ``sweep``) no alert has gone stale."""
+        with self.database.session() as session:
+            idle = not anything_new(session) and not (
+                sweep and service.stale_alerts(session, utc_now(), self.stale_after)
+            )
+        return 0 if idle else self.judge(read_sources, sweep=sweep)
+
     def tick(self) -> tuple[int, int]:
-        """Judge the polled sources, queue Alertmanager re-sends, send what is due."""
-        self.judge(read_sources)
+        """Judge the polled sources, resolve stale alerts, queue Alertmanager re-sends, send
+        what is due."""
+        self.judge_sources(sweep=True)
         resend_due(self.database, self.channels, self.policy, self.settings.alert_base_url)
         return deliver_due(self.database, self.channels, self.policy)
 

@@ -27,6 +27,9 @@ from opscast.alerting.repository import AlertRepository
 from opscast.alerting.rules import stored_values
 from opscast.alerting.schemas import (
     AckIn,
+    AlertDetail,
+    AlertOut,
+    DeliveryOut,
     FeedbackIn,
     ResolveIn,
     RuleIn,
@@ -38,10 +41,16 @@ from opscast.alerting.severity import holds, severity_of
 from opscast.alerting.tables import Alert, AlertRule, Delivery, Feedback, Silence
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
-from opscast.observability import ALERTS_FIRING, RULE_PRECISION, get_logger
+from opscast.observability import ALERTS, ALERTS_FIRING, RULE_PRECISION, get_logger
 
 log = get_logger(__name__)
 ACTOR = "opscast-alerting"
+STREAM_KINDS = ("anomaly_score", "time_to_failure")
+"""Rule kinds whose source reports with every batch of the stream, so its silence means
+the series stopped reporting (drift reports, retrain jobs and shadow scores come when
+they come: their alerts wait for the next report)."""
+SEEN_AT = "seen_at"
+"""The detail holding the wall-clock time the alert last received evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +246,7 @@ def _step_alert(
     if active:
         observe(alert, rule, obs)
     apply_episode(alert, after, utc_now())
+    alert.details = {**alert.details, SEEN_AT: alert.updated_at.isoformat()}
     alert.silenced = silenced(silences, {**alert.labels, "severity": alert.severity})
     if after.state == "resolved":
         alerts.pop(identity, None)
@@ -355,6 +365,21 @@ def enqueue_grouped(
     session.flush()
 
 
+def count_from_zero(session: Session, dispatch: Dispatch) -> None:
+    """Export every series ``opscast_alerts_total`` can take at 0, before any is counted.
+
+    Prometheus' ``increase`` and ``rate`` read a series' first sample as its start, so a
+    series born at 1 shows no increase at all: the first alert of a rule, severity and
+    channel would be missing from the "alerts sent" panels. One series per rule, each
+    severity its policy can give, and each channel it notifies.
+    """
+    for rule in AlertRepository(session).rules():
+        severities = {rule.default_severity, *(str(entry["severity"]) for entry in rule.severity)}
+        for channel in wanted_channels(rule, dispatch):
+            for severity in severities:
+                ALERTS.labels(rule=rule.name, severity=severity, channel=channel)
+
+
 def refresh_firing_gauge(session: Session) -> None:
     counts = AlertRepository(session).firing_by_severity()
     for severity in ("critical", "warning", "info"):
@@ -369,6 +394,9 @@ def open_tickets(session: Session, alert_ids: Sequence[int], dispatch: Dispatch)
     if dispatch.scoring is None or not alert_ids:
         return []
     dispatch.scoring.serving(session)  # the classifier, trained now if there is none
+    # after the evaluation's turn: another worker's open_tickets on the same alert has
+    # committed its ticket, which open_ticket then finds and does not open twice
+    AlertRepository(session).take_evaluation_turn(utc_now())
     opened = []
     for alert_id in alert_ids:
         alert = AlertRepository(session).alert(alert_id)
@@ -466,6 +494,21 @@ def deliveries(session: Session, alert_id: int) -> list[Delivery]:
     return AlertRepository(session).deliveries_of(alert_id)
 
 
+def alert_detail(session: Session, alert_id: int) -> AlertDetail:
+    """One alert with its evidence, feedback and every delivery (``GET /alerts/{id}``)."""
+    alert = get_alert(session, alert_id)
+    return AlertDetail.model_validate(
+        {
+            **AlertOut.model_validate(alert).model_dump(),
+            "details": alert.details,
+            "group_key": alert.group_key,
+            "deliveries": [
+                DeliveryOut.model_validate(row) for row in deliveries(session, alert_id)
+            ],
+        }
+    )
+
+
 def acknowledge(session: Session, alert_id: int, body: AckIn) -> Alert:
     alert = get_alert(session, alert_id)
     if alert.state == "resolved":
@@ -483,20 +526,86 @@ def resolve(session: Session, alert_id: int, body: ResolveIn, dispatch: Dispatch
     if alert.state == "resolved":
         raise ConflictError(f"alert {alert_id} is already resolved")
     now = utc_now()
-    was_firing = alert.state == "firing"
-    alert.state = "resolved"
-    alert.resolved_at = max(now, alert.last_active_at)
-    alert.updated_at = now
-    alert.details = {
-        **alert.details,
-        "resolved_by": {"by": body.by, "reason": body.reason, "at": now.isoformat()},
-    }
-    close_ticket(session, alert, dispatch, body.reason or f"resolved by {body.by or 'a person'}")
-    if was_firing:
-        rule = AlertRepository(session).rule(alert.rule_id) if alert.rule_id else None
-        enqueue_grouped(session, [(alert, rule, Event.resolved)], dispatch, now)
+    rule = AlertRepository(session).rule(alert.rule_id) if alert.rule_id else None
+    why = body.reason or f"resolved by {body.by or 'a person'}"
+    close_now(session, [(alert, rule)], dispatch, now, by=body.by, why=why)
     refresh_firing_gauge(session)
     return alert
+
+
+def close_now(
+    session: Session,
+    alerts: Sequence[tuple[Alert, AlertRule | None]],
+    dispatch: Dispatch,
+    now: datetime,
+    *,
+    by: str | None,
+    why: str,
+) -> None:
+    """Resolve open alerts whatever their condition: tickets resolved, firing ones notified."""
+    notify: list[tuple[Alert, AlertRule | None, Event]] = []
+    for alert, rule in alerts:
+        if alert.state == "firing":
+            notify.append((alert, rule, Event.resolved))
+        alert.state = "resolved"
+        alert.resolved_at = max(now, alert.last_active_at)
+        alert.updated_at = now
+        alert.details = {
+            **alert.details,
+            "resolved_by": {"by": by, "reason": why, "at": now.isoformat()},
+        }
+        close_ticket(session, alert, dispatch, why)
+    enqueue_grouped(session, notify, dispatch, now)
+
+
+def stale_alerts(
+    session: Session, now: datetime, stale_after: timedelta
+) -> list[tuple[Alert, AlertRule | None]]:
+    """Open alerts of stream-fed rules without evidence for the longer of their rule's
+    ``resolve_after`` and ``stale_after`` of wall-clock time (read only)."""
+    repository = AlertRepository(session)
+    rules = {rule.id: rule for rule in repository.rules_of_kinds(STREAM_KINDS)}
+    stale: list[tuple[Alert, AlertRule | None]] = []
+    for alert in repository.open_alerts_of_rules(list(rules)):
+        rule = rules[alert.rule_id] if alert.rule_id is not None else None
+        wait = max(stale_after, timedelta(seconds=rule.resolve_after_seconds if rule else 0))
+        if now - seen_at(alert) >= wait:
+            stale.append((alert, rule))
+    return stale
+
+
+def sweep_stale(
+    session: Session, dispatch: Dispatch, now: datetime, stale_after: timedelta
+) -> list[Alert]:
+    """Resolve the open alerts of stream-fed rules whose series stopped reporting.
+
+    An alert whose evidence stopped arriving (the host went away, its exporter died)
+    would otherwise stay firing for ever, since only new evidence steps it. Past the
+    wait of ``stale_alerts``, a firing alert resolves (notified, its ticket resolved)
+    and a pending one is dropped. Returns the alerts resolved.
+    """
+    repository = AlertRepository(session)
+    firing: list[tuple[Alert, AlertRule | None]] = []
+    for alert, rule in stale_alerts(session, now, stale_after):
+        if alert.state == "pending":
+            repository.delete(alert)
+        else:
+            firing.append((alert, rule))
+    why = f"no evidence for {humane(stale_after)} or more: its source stopped reporting"
+    close_now(session, firing, dispatch, now, by=ACTOR, why=why)
+    refresh_firing_gauge(session)
+    return [alert for alert, _ in firing]
+
+
+def seen_at(alert: Alert) -> datetime:
+    """When the alert last received evidence (wall clock); older rows: their last update."""
+    stamp = alert.details.get(SEEN_AT)
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else alert.updated_at
+
+
+def humane(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:g} h"
 
 
 def create_silence(session: Session, body: SilenceIn) -> Silence:

@@ -5,7 +5,8 @@ pending -> firing -> resolved, and a later episode of the same identity is a new
 Deliveries are an outbox written in the same unit of work as the alert change that
 caused them, so a crash between the two can neither lose a notification nor send one
 for a change that was rolled back. Source cursors remember how far the polled sources
-(drift reports, retrain jobs) have been read.
+(drift reports, retrain jobs, shadow scores) have been read; their ``evaluation`` row is
+written first by every evaluation, so the workers sharing a database take turns.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import typer
 
 from opscast import __version__
 from opscast.cli import (
+    alerts,
     anomaly,
     demand,
     drift,
@@ -68,6 +69,7 @@ app.add_typer(incidents.app, name="incidents")
 app.add_typer(anomaly.app, name="anomaly")
 app.add_typer(scaling.app, name="scale")
 app.add_typer(demand.app, name="demand")
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(keys.app, name="keys")
 
 

@@ -105,12 +105,21 @@ def migrate() -> None:
 
 
 def _demo_operations(database: Database, settings: Settings) -> None:
-    """Demo tickets and a simulated fleet, after the demo series."""
+    """Demo tickets, a simulated fleet and drift reports, after the demo series.
+
+    Alerting is started first, as a running server's would be, so the demo's drift
+    reports are judged by its rules like any new report: a drifted one fires an alert
+    whose notifications the server sends when it starts.
+    """
+    from opscast.alerting.runtime import AlertingRuntime
     from opscast.demo import load_demo_operations
     from opscast.tickets.scoring import Scoring
 
+    alerting = AlertingRuntime(settings, database, None)
+    alerting.prepare()
     with steps("demo tickets and fleet"), database.session() as session:
         outcome = load_demo_operations(session, Scoring.from_settings(settings))
+    notified = alerting.judge_sources()
     if outcome.skipped:
         typer.echo("  tickets and servers: present, demo skipped")
     else:
@@ -118,3 +127,5 @@ def _demo_operations(database: Database, settings: Settings) -> None:
             f"  tickets: {outcome.tickets} demo tickets; servers: {outcome.servers}, "
             f"{outcome.server_tickets} failed and opened a ticket"
         )
+    if notified:
+        typer.echo(f"  alerts: {notified} fired on the demo's drift reports (GET /alerts)")

@@ -7,7 +7,7 @@ fields, in this order; a consumer in another language reads the same keys as bef
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -53,36 +53,3 @@ class AnomalyPredictions(BaseModel):
     time_to_failure: list[dict[str, Any]]
     # series estimated in this batch with no failure in sight: their warnings clear
     time_to_failure_cleared: list[dict[str, str]] = Field(default_factory=list)
-
-
-class AnomalyAlert(BaseModel):
-    """An ``alerts`` message for the worst flagged point of a series in a batch."""
-
-    kind: Literal["anomaly"] = "anomaly"
-    host: str
-    metric: str
-    timestamp: str
-    value: float
-    anomaly_score: float
-    points: int
-    explanation: Any
-    message: str
-
-
-class FailureAlert(BaseModel):
-    """An ``alerts`` message for a failure forecast within ``OPSCAST_ALERT_TTF_HOURS``."""
-
-    kind: Literal["time_to_failure"] = "time_to_failure"
-    host: str
-    metric: str
-    as_of: str
-    level: float
-    limit: float
-    rate_per_hour: float
-    failure_at: str
-    eta_hours: float
-    earliest_hours: float
-    latest_hours: float | None
-    sentence: str
-    action: str
-    message: str

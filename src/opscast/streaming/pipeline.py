@@ -3,8 +3,7 @@
 ``system_metrics`` -> **store** (points as series, log events as counts; acknowledged
 once committed) and **process** (rolling features) -> ``processed_metrics`` ->
 **predict** (scores, explanations, time to failure; stored) -> ``anomaly_predictions``,
-and ``alerts`` for points at or above the detector's threshold and failures forecast
-within ``OPSCAST_ALERT_TTF_HOURS``.
+which alerting (``alerting/runtime.py``) judges against its rules.
 
 Every stage is idempotent: the store stage records batch ids, the processor and the
 predictor skip points they already handled, and stored predictions are keyed by point.
@@ -23,9 +22,7 @@ import contextlib
 import math
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -41,16 +38,14 @@ from opscast.series.repository import SeriesRepository
 from opscast.streaming import service
 from opscast.streaming.detector_retraining import champion_model
 from opscast.streaming.messages import (
-    AnomalyAlert,
     AnomalyPredictions,
-    FailureAlert,
     Prediction,
     ProcessedMetrics,
     ProcessedSeries,
 )
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
 from opscast.streaming.schemas import MetricBatch, StoredBatch
-from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
+from opscast.streaming.topics import ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
 from opscast.streaming.transport import Message, Stage, Subscription, Transport, build_transport
 
 log = get_logger(__name__)
@@ -293,8 +288,6 @@ class StreamPipeline:
         await self.transport.publish(
             ANOMALY_PREDICTIONS, self._predictions_message(incoming, scored).model_dump()
         )
-        for alert in self._alerts(scored):
-            await self.transport.publish(ALERTS, alert.model_dump())
 
     def _predict_and_store(self, frame: pd.DataFrame) -> Scored:
         scored = self.predictor.predict(frame)
@@ -345,29 +338,6 @@ class StreamPipeline:
             # series estimated in this batch with no failure in sight: their warnings clear
             time_to_failure_cleared=cleared_failures(scored),
         )
-
-    def _alerts(self, scored: Scored) -> Iterator[AnomalyAlert | FailureAlert]:
-        worst: dict[tuple[str, str], dict[str, Any]] = {}
-        counts: dict[tuple[str, str], int] = {}
-        for point in service.flagged_points(scored.points):
-            key = (point["host"], point["metric"])
-            counts[key] = counts.get(key, 0) + 1
-            if key not in worst or point["score"] > worst[key]["score"]:
-                worst[key] = point
-        for (host, metric), point in worst.items():
-            yield AnomalyAlert(
-                host=host,
-                metric=metric,
-                timestamp=point["ds"].isoformat(),
-                value=point["value"],
-                anomaly_score=point["score"],
-                points=counts[(host, metric)],
-                explanation=point["explanation"],
-                message=f"{host} {metric} is anomalous (score {point['score']:.2f})",
-            )
-        for estimate in scored.failures.values():
-            if estimate is not None and estimate.eta_hours <= self.settings.alert_ttf_hours:
-                yield FailureAlert(**estimate.message(), message=estimate.sentence)
 
 
 def cleared_failures(scored: Scored) -> list[dict[str, str]]:

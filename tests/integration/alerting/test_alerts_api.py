@@ -376,3 +376,49 @@ def test_a_serving_model_worse_than_its_challenger_in_shadow_alerts(client: Test
         settle({"champion": 1.0, "challenger": 2.0}, day)
     client.app.state.services.alerting.tick()  # type: ignore[attr-defined]
     assert client.get(f"/alerts/{alert['id']}").json()["state"] == "resolved"
+
+
+def test_an_actual_outside_the_forecast_interval_alerts_until_one_is_back_inside(
+    client: TestClient,
+) -> None:
+    from opscast.registry.tables import ShadowScore
+
+    now = utc_now()
+
+    def settle(day: int, error: float) -> None:
+        with database(client).session() as session:
+            session.add(
+                ShadowScore(
+                    task="incidents/network/daily",
+                    alias="champion",
+                    version=1,
+                    unique_id="network",
+                    period_start=T0 + timedelta(days=day),
+                    period_end=T0 + timedelta(days=day + 1),
+                    predicted=40.0,
+                    actual=40.0 + error,
+                    abs_error=abs(error),
+                    predicted_at=now,
+                    settled_at=now + timedelta(seconds=day + 1),
+                )
+            )
+
+    for day in range(26):  # a month of errors within +-4: the interval is 40 +- 4
+        settle(day, [-4.0, -2.0, 0.0, 1.0, 3.0, 4.0][day % 6])
+    client.app.state.services.alerting.tick()  # type: ignore[attr-defined]
+    assert client.get("/alerts", params={"rule": "forecast-breach"}).json() == []
+    settle(26, 13.0)  # 53 incidents: far above the interval
+    client.app.state.services.alerting.tick()  # type: ignore[attr-defined]
+    [alert] = client.get("/alerts", params={"rule": "forecast-breach"}).json()
+    assert alert["state"] == "firing"
+    assert alert["severity"] == "warning"  # 13 is more than twice the half-width of 4
+    assert alert["value"] == pytest.approx(13.0 / 4.0)
+    assert alert["labels"] == {
+        "alertname": "forecast-breach",
+        "task": "incidents/network/daily",
+        "series": "network",
+    }
+    assert "outside the forecast's 95% interval [36, 44]" in alert["summary"]
+    settle(27, 2.0)  # the next period is back inside: the alert resolves
+    client.app.state.services.alerting.tick()  # type: ignore[attr-defined]
+    assert client.get(f"/alerts/{alert['id']}").json()["state"] == "resolved"

@@ -168,19 +168,25 @@ def test_a_pool_leak_alerts_once_with_a_ticket_and_resolves_when_it_clears(
     assert "RESOLVED" in smtp.messages[-1]["Subject"]
     assert client.get(f"/tickets/{opened['id']}").json()["status"] == "resolved"
 
-    # an engineer dismisses it: the rule gets stricter, the reason is on the alert
+    # an engineer dismisses it: the rule's bar goes up. For time to failure the bar is the
+    # horizon in hours (alert when the failure is at most that far away), so a stricter
+    # rule has a *shorter* horizon: one step of a tenth of its range [0.5, 24] h, 6 -> 3.65.
     [rule] = [r for r in client.get("/alerts/rules").json() if r["name"] == alert["rule"]]
+    assert (rule["op"], rule["threshold"], rule["dismissed"]) == ("<=", 6.0, 0)
     answer = client.post(
         f"/alerts/{alert['id']}/feedback", json={"verdict": "dismiss", "reason": "planned"}
     )
     assert answer.status_code == 201, answer.text
-    tuned = answer.json()["rule"]
-    assert tuned["threshold"] < rule["threshold"]  # hours to failure: a shorter horizon
-    assert tuned["dismissed"] == rule["dismissed"] + 1
-    assert tuned["precision"] == 0.0
+    assert (answer.json()["threshold_before"], answer.json()["threshold_after"]) == (6.0, 3.65)
+    stored = client.get(f"/alerts/rules/{rule['id']}").json()  # the tuning is kept on the rule
+    assert stored["threshold"] == pytest.approx(3.65)
+    assert stored["dismissed"] == 1
+    assert stored["precision"] == 0.0
     details = client.get(f"/alerts/{alert['id']}").json()["details"]
     assert details["feedback"][-1]["reason"] == "planned"
-    assert "stricter" in details["feedback"][-1]["threshold"]
+    assert details["feedback"][-1]["threshold"] == (
+        "threshold 6 -> 3.65 (stricter): an engineer dismissed an alert"
+    )
 
 
 @pytest.mark.usefixtures("model_store_ready")

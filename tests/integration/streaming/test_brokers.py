@@ -25,7 +25,7 @@ from opscast.db import Database
 from opscast.series.repository import SeriesRepository
 from opscast.streaming.pipeline import STAGE_GROUPS, StreamPipeline, new_batch_id
 from opscast.streaming.schemas import MetricBatch
-from opscast.streaming.topics import ALERTS, ANOMALY_PREDICTIONS, SYSTEM_METRICS
+from opscast.streaming.topics import ANOMALY_PREDICTIONS, SYSTEM_METRICS
 from opscast.streaming.transport import FastStreamTransport, Message, remove_namespace
 
 BROKERS = {
@@ -118,13 +118,11 @@ def stored_points(pipeline: StreamPipeline, unique_id: str) -> int:
 
 
 def test_published_metrics_reach_anomaly_predictions(broker_url: str, var_dir: Path) -> None:
-    """A producer publishes on system_metrics; predictions, TTF and alerts come out."""
+    """A producer publishes on system_metrics; predictions and TTF come out."""
     predictions: list[Message] = []
-    alerts: list[Message] = []
 
     async def scenario() -> None:
-        sinks = {ANOMALY_PREDICTIONS: predictions, ALERTS: alerts}
-        async with running(broker_url, var_dir, sinks, alert_ttf_hours=48.0) as pipeline:
+        async with running(broker_url, var_dir, {ANOMALY_PREDICTIONS: predictions}) as pipeline:
             # a disk filling 0.05 %/min from 60 %: full 800 minutes after the start
             disk = [60.0 + 0.05 * i for i in range(200)]
             noise = np.random.default_rng(2).normal(0, 0.5, 200)
@@ -147,13 +145,11 @@ def test_published_metrics_reach_anomaly_predictions(broker_url: str, var_dir: P
     )
     assert spike["is_anomaly"], spike
     assert spike["explanation"], "a flagged point carries the features that drove it"
-    assert any(alert["kind"] == "anomaly" and alert["metric"] == "latency_ms" for alert in alerts)
     ttf = predictions[-1]["time_to_failure"]
     assert len(ttf) == 1
     # level 69.95 % at minute 199, rising 3 %/h: 10 h to go
     assert ttf[0]["eta_hours"] == pytest.approx(10.0, rel=0.05)
     assert ttf[0]["sentence"].startswith("db-1 disk likely full in about")
-    assert any(alert["kind"] == "time_to_failure" for alert in alerts)
 
 
 def test_a_failed_store_is_redelivered_and_stored_once(broker_url: str, var_dir: Path) -> None:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from opscast.alerting.observations import from_drift_report, from_predictions, from_retrain_job
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opscast.alerting.observations import (
+    BREACH_HISTORY,
+    Settled,
+    from_drift_report,
+    from_forecast_breach,
+    from_predictions,
+    from_retrain_job,
+    interval_half_width,
+)
 
 
 def estimate(earliest: float, latest: float | None, rate: float) -> dict[str, object]:
@@ -65,6 +77,10 @@ def test_drift_and_retraining_observations() -> None:
     drift = from_drift_report(7, "data", "traffic/1m", True, 0.6, at)
     assert (drift.value, drift.cleared, drift.labels["subject"]) == (0.6, False, "traffic/1m")
     assert from_drift_report(8, "data", "traffic/1m", False, 0.0, at).cleared
+    # a series check decided by the mean's change: its verdict counts, not the test's share
+    series = from_drift_report(9, "series", "Software (quarterly)", True, 0.0, at)
+    assert (series.value, series.cleared) == (1.0, False)
+    assert "series check: drift detected" in series.summary
     [failed] = from_retrain_job(3, "traffic", "failed", None, "out of memory", at)
     assert failed.kind == "retrain_failed"
     assert "out of memory" in failed.summary
@@ -83,3 +99,34 @@ def test_drift_and_retraining_observations() -> None:
     )
     assert (cleared.kind, cleared.cleared) == ("retrain_failed", True)
     assert (promoted.kind, promoted.cleared, refused.cleared) == ("model_promoted", False, True)
+
+
+@given(
+    st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=200),
+    st.floats(0.5, 0.99),
+)
+def test_the_interval_covers_a_level_share_of_the_errors_it_was_calibrated_on(
+    errors: list[float], level: float
+) -> None:
+    half = interval_half_width(errors, level)
+    assert half in errors
+    covered = sum(error <= half for error in errors)
+    # split conformal: at least ceil((n + 1) * level) of n past errors, capped at n
+    assert covered >= min(len(errors), math.ceil((len(errors) + 1) * level))
+    assert interval_half_width(errors, min(0.999, level + 0.05)) >= half
+
+
+def test_a_forecast_breach_needs_history_and_measures_the_error_in_half_widths() -> None:
+    at = datetime(2024, 3, 2)
+    newest = Settled(datetime(2024, 3, 1), predicted=40.0, actual=52.0, abs_error=12.0)
+    assert from_forecast_breach("t", "s", newest, [4.0] * (BREACH_HISTORY - 1), at) is None
+    breach = from_forecast_breach("t", "s", newest, [1.0, 2.0, 4.0] * BREACH_HISTORY, at)
+    assert breach is not None
+    assert breach.value == 3.0
+    assert breach.labels == {"task": "t", "series": "s"}
+    assert "outside the forecast's 95% interval [36, 44]" in breach.summary
+    inside = Settled(datetime(2024, 3, 1), predicted=40.0, actual=42.0, abs_error=2.0)
+    calm = from_forecast_breach("t", "s", inside, [1.0, 2.0, 4.0] * BREACH_HISTORY, at)
+    assert calm is not None
+    assert calm.value == 0.5
+    assert "inside" in calm.summary

@@ -13,14 +13,16 @@
   function row(alert) {
     const id = pick(alert, "id", "alert_id");
     const state = pick(alert, "state", "status") || "";
+    // acknowledging keeps an alert firing (it still notifies); the badge says someone is on it
+    const acknowledged = Boolean(pick(alert, "acknowledged_at")) && state !== "resolved";
     const actions = [];
-    if (state === "firing") actions.push(`<button class="small" data-action="ack" data-id="${esc(id)}">Acknowledge</button>`);
+    if (state === "firing" && !acknowledged) actions.push(`<button class="small" data-action="ack" data-id="${esc(id)}">Acknowledge</button>`);
     if (state !== "resolved") actions.push(`<button class="small secondary" data-action="resolve" data-id="${esc(id)}">Resolve</button>`);
     return `<tr data-alert="${esc(id)}">
       <td><a href="/ui/alerts/${encodeURIComponent(id)}">${esc(pick(alert, "rule", "rule_name", "name") || id)}</a><br>
         <span class="muted">${esc(pick(alert, "message", "summary", "description") || "")}</span></td>
       <td>${opscast.badge(pick(alert, "severity") || "info")}</td>
-      <td class="state">${opscast.badge(state)}</td>
+      <td class="state">${opscast.badge(state)}${acknowledged ? ` ${opscast.badge("acknowledged")}` : ""}</td>
       <td>${esc(hostOf(alert))}</td>
       <td class="muted hide-narrow">${when(pick(alert, "fired_at", "started_at", "created_at", "at"))}</td>
       <td><div class="actions">${actions.join("")}</div></td></tr>`;
@@ -35,15 +37,13 @@
   async function act(button) {
     button.disabled = true;
     const answer = await opscast.send("POST", `/alerts/${encodeURIComponent(button.dataset.id)}/${button.dataset.action}`, {});
-    const cell = button.closest("tr") ? button.closest("tr").querySelector(".state") : null;
     if (!answer.ok) {
       button.insertAdjacentHTML("afterend", opscast.errorBox(answer.data, answer.status));
       button.disabled = false;
       return;
     }
-    const state = pick(answer.data, "state", "status") || (button.dataset.action === "ack" ? "acknowledged" : "resolved");
-    if (cell) cell.innerHTML = opscast.badge(state);
-    button.closest(".actions").innerHTML = `<span class="muted">${esc(state)}</span>`;
+    // the answer is the alert as it now is: redraw its row from it
+    button.closest("tr").outerHTML = row(answer.data);
   }
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
@@ -80,7 +80,7 @@
       event.preventDefault();
       const labels = {};
       if (silence.host.value) labels.host = silence.host.value;
-      if (silence.rule.value) labels.rule = silence.rule.value;
+      if (silence.rule.value) labels.alertname = silence.rule.value; // the rule's label
       const body = { matchers: labels, duration: `${Number(silence.minutes.value)}m`, comment: silence.reason.value };
       const answer = await opscast.send("POST", "/alerts/silences", body);
       document.getElementById("silence-result").innerHTML = answer.ok
