@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from opscast.registry.service import GuardedOutcome
 from opscast.registry.store import ModelVersion
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.workflow import TicketStatus
 
@@ -40,7 +40,7 @@ class TicketSource(StrEnum):
     server = "server"
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title = Field(examples=["Server down"])
@@ -56,7 +56,7 @@ class TicketCreate(BaseModel):
     alert_id: Name | None = None
 
 
-class TicketUpdate(BaseModel):
+class TicketUpdate(RequestModel):
     """Every field optional: only what is sent changes."""
 
     model_config = ConfigDict(extra="forbid")
@@ -93,17 +93,17 @@ class TicketOut(BaseModel):
     source: TicketSource
     alert_id: str | None
     server_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    started_at: UtcDateTime | None
+    resolved_at: UtcDateTime | None
+    closed_at: UtcDateTime | None
 
 
 class TicketEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: datetime
+    at: UtcDateTime
     action: str
     actor: str | None
     changes: dict[str, Any]
@@ -114,7 +114,7 @@ class DeletedOut(BaseModel):
     message: str
 
 
-class AnalyzeIn(BaseModel):
+class AnalyzeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description = Field(examples=["Server outage"])
@@ -181,7 +181,7 @@ class RetrainOut(BaseModel):
 class ClassifierOut(BaseModel):
     task: str
     version: int
-    trained_at: datetime
+    trained_at: UtcDateTime
     trained_on: int
     corrections: int
     classes: list[str]

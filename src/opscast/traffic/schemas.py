@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.value_ranges import Timestamp
 
 MAX_POSTED_POINTS = 100_000
@@ -23,7 +23,7 @@ class Timeframe(StrEnum):
     fifteen_minutes = "15m"
 
 
-class TrafficPoint(BaseModel):
+class TrafficPoint(RequestModel):
     model_config = ConfigDict(extra="ignore")
 
     ds: Timestamp = Field(examples=["1995-08-01 00:00:00"])
@@ -32,7 +32,7 @@ class TrafficPoint(BaseModel):
     )
 
 
-class ForecastParameters(BaseModel):
+class ForecastParameters(RequestModel):
     horizon: int = Field(ge=1, le=MAX_HORIZON, examples=[12], description="steps to forecast")
     model_type: str = Field(
         min_length=1,
@@ -65,7 +65,7 @@ class BacktestRequest(PredictRequest):
 
 
 class Prediction(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     y: float = Field(description="forecast requests in the step starting at ds")
     lower: float | None = Field(default=None, description="interval bound, with level only")
     upper: float | None = Field(default=None, description="interval bound, with level only")
@@ -97,10 +97,10 @@ class PredictResponse(BaseModel):
 
 
 class BacktestPoint(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     actual: float
     predicted: float
-    cutoff: datetime
+    cutoff: UtcDateTime
     horizon: int
 
 
