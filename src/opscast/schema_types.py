@@ -57,7 +57,7 @@ def _refusing_bools(schema: Any) -> Any:
         for key, value in schema.items()
     }
     if rebuilt.get("type") in ("int", "float"):
-        return core_schema.no_info_before_validator_function(refuse_bool, rebuilt)  # type: ignore[arg-type]
+        return core_schema.no_info_before_validator_function(refuse_bool, rebuilt)
     return rebuilt
 
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
@@ -93,9 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The composition root: every long-lived object is built here and nowhere else."""
-        database = Database(
-            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
-        )
+        # sync handlers run on anyio's thread limiter; the pool has a connection for each
+        to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        database = Database.from_settings(settings)
         if tracing:
             tracing.instrument_clients(database.engine)
         database.migrate()

@@ -49,7 +49,9 @@ class DetectDriftRequest(RequestModel):
 
     category: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["Hardware"])
     granularity: DriftGranularity = Field(examples=["quarterly"])
-    new_data: list[NewPoint] = Field(min_length=1, max_length=100_000)
+    new_data: list[NewPoint] = Field(
+        min_length=1, description="at most OPSCAST_MAX_POSTED_POINTS (100,000 by default)"
+    )
     threshold_factor: float = Field(
         default=0.1,
         ge=0,

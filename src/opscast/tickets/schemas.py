@@ -14,8 +14,9 @@ from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.workflow import TicketStatus
 
 # A ticket description is a message from a person or a monitor, not an upload: longer
-# text is almost always a pasted log that belongs in an attachment.
-MAX_DESCRIPTION_CHARS = 10_000
+# text is almost always a pasted log that belongs in an attachment. The limit in force is
+# OPSCAST_TICKET_DESCRIPTION_MAX_CHARS (10,000 by default); this is the most it may allow.
+MAX_DESCRIPTION_CHARS = 1_000_000
 MAX_TITLE_CHARS = 200
 
 Title = Annotated[

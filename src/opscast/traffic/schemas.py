@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.value_ranges import Timestamp
 
-MAX_POSTED_POINTS = 100_000
-MAX_HORIZON = 100
+# the most the settings may allow (OPSCAST_MAX_POSTED_POINTS, OPSCAST_FORECAST_MAX_HORIZON);
+# the limits in force are the settings', checked by the routes
+MAX_POSTED_POINTS = 10_000_000
+MAX_HORIZON = 10_000
 MAX_STEP = 50
 MAX_WINDOWS = 20
 # requests in one step; far beyond any real site, low enough that sums stay finite
@@ -33,7 +35,12 @@ class TrafficPoint(RequestModel):
 
 
 class ForecastParameters(RequestModel):
-    horizon: int = Field(ge=1, le=MAX_HORIZON, examples=[12], description="steps to forecast")
+    horizon: int = Field(
+        ge=1,
+        le=MAX_HORIZON,
+        examples=[12],
+        description="steps to forecast; at most OPSCAST_FORECAST_MAX_HORIZON (100 by default)",
+    )
     model_type: str = Field(
         min_length=1,
         max_length=50,
@@ -44,7 +51,9 @@ class ForecastParameters(RequestModel):
 
 
 class PredictRequest(ForecastParameters):
-    data: list[TrafficPoint] = Field(min_length=1, max_length=MAX_POSTED_POINTS)
+    data: list[TrafficPoint] = Field(
+        min_length=1, description="at most OPSCAST_MAX_POSTED_POINTS (100,000 by default)"
+    )
     level: float | None = Field(
         default=None,
         examples=[95],
