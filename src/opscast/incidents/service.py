@@ -351,10 +351,16 @@ class IncidentForecaster:
         with self._guard:
             cached = self._reconciled.get(category)
         if cached is None or cached.key != key:
-            levels = self._reconcile(session, category, newest, champions)
-            cached = _Reconciled(key, levels)
-            with self._guard:
-                self._reconciled[category] = cached
+            # one request computes what every request waiting here then serves: without the
+            # lock, 64 clients hitting a cold worker reconciled the same forecast 64 times
+            with self._lock(f"reconcile:{category}"):
+                with self._guard:
+                    cached = self._reconciled.get(category)
+                if cached is None or cached.key != key:
+                    levels = self._reconcile(session, category, newest, champions)
+                    cached = _Reconciled(key, levels)
+                    with self._guard:
+                        self._reconciled[category] = cached
         chosen = champions[granularity]
         values = cached.levels[granularity].iloc[:periods]
         PREDICTIONS.labels(task=chosen.task, model=chosen.info.model_name).inc()
