@@ -145,8 +145,9 @@ class StreamPipeline:
         self._reconnect: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # batches may wait in the outbox (from an earlier run, too) until a replay finds none
-        self._backlog = True
+        # set while batches wait in the outbox; what an earlier run left there goes out with
+        # the first replay, at start, without holding back the first new batches
+        self._backlog = False
         self._replaying = asyncio.Lock()
         self._replay_now = asyncio.Event()
         keep, process, predict = STAGE_GROUPS
