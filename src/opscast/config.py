@@ -19,6 +19,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_API_KEY_LENGTH = 16
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# connections beyond the request threads: the job runner, background training, the stream
+# consumer, alert evaluation and delivery each hold at most one or two at a time
+BACKGROUND_CONNECTIONS = 8
+# threads beyond the admitted requests, for work started outside a request's turn
+SPARE_THREADS = 8
 
 
 class Environment(StrEnum):
@@ -45,6 +50,17 @@ class Settings(BaseSettings):
     # SQLite in WAL: NORMAL survives a process crash but may lose the last commits to a
     # power cut; FULL survives that too, at an fsync per commit
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # requests served at once per worker process; more clients wait their turn (in the
+    # event loop, holding nothing) instead of piling onto the database. The thread pool
+    # has SPARE_THREADS more, so a request always finds a thread to finish with
+    request_threads: int = Field(default=40, ge=1, le=1024)
+    # database connections per process; unset, one per request thread and BACKGROUND_
+    # CONNECTIONS more for jobs, training and the stream, so no request fails for want of one
+    # (on PostgreSQL keep workers x this under the server's max_connections)
+    db_pool_size: int | None = Field(default=None, ge=1, le=4096)
+    # how long a request waits for a free connection, and on SQLite for the write lock,
+    # before it gives up with a 503
+    db_wait_seconds: float = Field(default=30.0, gt=0, le=600)
     broker_url: str | None = None
     mlflow_uri: str | None = None
     dask_scheduler: str | None = None
@@ -76,6 +92,13 @@ class Settings(BaseSettings):
     # endpoints that fit or forecast; 0 switches the limit off
     rate_limit_per_minute: int = Field(default=1200, ge=0)
     max_points_per_request: int = Field(default=1_000_000, gt=0)
+    # points posted to /forecast/predict, /forecast/backtest and /detect_drift, and rows of
+    # an uploaded traffic CSV
+    max_posted_points: int = Field(default=100_000, gt=0, le=10_000_000)
+    # steps of a /forecast/predict horizon (schemas allow at most MAX_FORECAST_HORIZON)
+    forecast_max_horizon: int = Field(default=100, gt=0, le=10_000)
+    # characters of a ticket description (the title is a 200-character column)
+    ticket_description_max_chars: int = Field(default=10_000, gt=0, le=1_000_000)
 
     stream_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,40}$")
     stream_redelivery_seconds: float = Field(default=30.0, gt=0)
@@ -184,6 +207,14 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Auth is on with keys configured, and always when bound beyond loopback."""
         return self.auth_configured or self.host not in LOOPBACK_HOSTS
+
+    @property
+    def thread_pool_size(self) -> int:
+        return self.request_threads + SPARE_THREADS
+
+    @property
+    def database_pool_size(self) -> int:
+        return self.db_pool_size or self.thread_pool_size + BACKGROUND_CONNECTIONS
 
     @property
     def resolved_database_url(self) -> str:

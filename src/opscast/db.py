@@ -9,8 +9,10 @@ so a deployed database always has a recorded version.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -18,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+
+    from opscast.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,21 +65,99 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
+        # The driver opens a transaction before the first write (reads before it run on
+        # their own). A plain BEGIN takes the write lock only at that write, and when another
+        # writer committed in between SQLite refuses at once ("database is locked") instead of
+        # waiting: under many concurrent writers that was a steady trickle of 503s. BEGIN
+        # IMMEDIATE takes the lock first, waiting for it up to the busy timeout.
+        dbapi_connection.isolation_level = "IMMEDIATE"
 
     return enable
 
 
-def build_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_HOLDS_WRITE_LOCK = "opscast_holds_write_lock"
+
+
+class SqliteWriters:
+    """SQLite's writers of this process queue on a Python lock, first come first served.
+
+    SQLite lets one writer in at a time and makes the others poll (its busy handler sleeps
+    1, 2, 5 ... 100 ms between tries), so forty threads wanting to write spend most of the
+    time asleep while the lock is free, and under enough of them some time out. Queued
+    here, the next writer starts the moment the last one commits; only writers of other
+    processes still meet SQLite's polling. The lock is taken at a transaction's first
+    write and given back at its commit or rollback, or when its connection returns to the
+    pool; a writer that cannot have it within ``wait_seconds`` fails like a busy SQLite.
+    """
+
+    def __init__(self, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._release)
+        event.listen(engine, "rollback", self._release)
+        event.listen(engine.pool, "checkin", self._checked_in)
+
+    def _before_execute(self, connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if connection.info.get(_HOLDS_WRITE_LOCK) or not statement.lstrip().upper().startswith(
+            WRITES
+        ):
+            return
+        if not self._lock.acquire(timeout=self.wait_seconds):
+            raise OperationalError(
+                statement, None, Exception(f"no write lock within {self.wait_seconds:g} s")
+            )
+        connection.info[_HOLDS_WRITE_LOCK] = True
+
+    def _release(self, connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITE_LOCK, False):
+            self._lock.release()
+
+    def _checked_in(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+            self._lock.release()
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections the engine keeps, and how long a caller waits for one.
+
+    A request that finds every connection busy waits ``wait_seconds`` for one (and, on
+    SQLite, as long again for the write lock) before it fails with a 503; the pool is sized
+    from the threads that run requests (``Settings.database_pool_size``), so under any
+    number of clients requests queue for a thread rather than fail for want of a
+    connection.
+    """
+
+    size: int = 10
+    wait_seconds: float = 30.0
+
+
+def build_engine(
+    url: str, *, sqlite_synchronous: str = "NORMAL", pool: PoolLimits | None = None
+) -> Engine:
+    pool = pool or PoolLimits()
+    sizing: dict[str, Any] = {
+        "pool_size": pool.size,
+        "max_overflow": 0,
+        "pool_timeout": pool.wait_seconds,
+    }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # ``timeout`` is SQLite's busy timeout: how long a writer waits for the lock
+        connect_args = {"check_same_thread": False, "timeout": pool.wait_seconds}
+        engine = create_engine(url, connect_args=connect_args, **sizing)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        SqliteWriters(pool.wait_seconds).install(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **sizing)
 
 
 def dialect_insert(session: Session, table: type[Base]) -> Any:
@@ -99,10 +182,21 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 class Database:
     """One engine and its session factory, owned by the app or the CLI command that made it."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool: PoolLimits | None = None
+    ) -> None:
         self.url = url
-        self.engine = build_engine(url, sqlite_synchronous=sqlite_synchronous)
+        self.engine = build_engine(url, sqlite_synchronous=sqlite_synchronous, pool=pool)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The service's database as configured: its URL, durability and pool limits."""
+        return cls(
+            settings.resolved_database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool=PoolLimits(settings.database_pool_size, settings.db_wait_seconds),
+        )
 
     @property
     def dialect(self) -> str:

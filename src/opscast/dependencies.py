@@ -10,11 +10,13 @@ router does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,6 @@ from opscast.auth.service import KeyChecker
 from opscast.config import Settings
 from opscast.db import Database
 from opscast.demand.background import DemandTraining
-from opscast.errors import InvalidInputError
 from opscast.incidents.background import BackgroundTraining
 from opscast.incidents.service import IncidentForecaster
 from opscast.incidents.shadow import ShadowScorer
@@ -99,48 +100,60 @@ def build_services(settings: Settings, database: Database, *, serving: bool = Fa
     )
 
 
-def get_services(request: Request) -> Services:
+def _services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(request: Request) -> Settings:
+def _settings_of(request: Request) -> Settings:
     """Set by the app factory, before the lifespan: authentication needs it on every request."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+# The accessors below are ``async`` because they do no I/O: FastAPI runs a plain ``def``
+# dependency in the thread pool, a thread hop per dependency per request.
+
+
+async def get_services(request: Request) -> Services:
+    return _services_of(request)
+
+
+async def get_settings(request: Request) -> Settings:
+    return _settings_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_database(services: ServicesDep) -> Database:
+async def get_database(services: ServicesDep) -> Database:
     return services.database
 
 
-def get_model_store(services: ServicesDep) -> ModelStore:
+async def get_model_store(services: ServicesDep) -> ModelStore:
     return services.model_store
 
 
-def get_jobs(services: ServicesDep) -> JobRunner:
+async def get_jobs(services: ServicesDep) -> JobRunner:
     return services.jobs
 
 
-def get_retrainer(services: ServicesDep) -> Retrainer:
+async def get_retrainer(services: ServicesDep) -> Retrainer:
     return services.retrainer
 
 
-def get_stream(services: ServicesDep) -> StreamPipeline:
+async def get_stream(services: ServicesDep) -> StreamPipeline:
     if services.stream is None:
         raise HTTPException(503, "this process runs no stream pipeline")
     return services.stream
 
 
-def get_incident_forecaster(services: ServicesDep) -> IncidentForecaster:
+async def get_incident_forecaster(services: ServicesDep) -> IncidentForecaster:
     return services.incident_forecaster
 
 
-def get_traffic_forecasts(services: ServicesDep) -> TrafficForecasts:
+async def get_traffic_forecasts(services: ServicesDep) -> TrafficForecasts:
     return services.traffic
 
 
@@ -161,10 +174,37 @@ def get_scoring(settings: SettingsDep, store: ModelStoreDep) -> Scoring:
 ScoringDep = Annotated[Scoring, Depends(get_scoring)]
 
 
-def get_session(database: DatabaseDep) -> Iterator[Session]:
-    """One unit of work per request: committed before the response is sent, rolled back on error."""
-    with database.session() as session:
+async def _finish(step: Callable[[], None]) -> None:
+    """Commit, roll back or close in a thread outside the request threads' limit.
+
+    A session holding the write lock must be able to commit while every request thread
+    waits for that lock (FastAPI runs a dependency's exit the same way).
+    """
+    await to_thread.run_sync(step, limiter=CapacityLimiter(1))
+
+
+async def get_session(database: DatabaseDep) -> AsyncIterator[Session]:
+    """One unit of work per request: committed before the response is sent, rolled back on error.
+
+    Opening a session does no I/O (a connection is taken at the first query), so this runs
+    on the event loop; only a session that did use the database goes to a thread to
+    commit or roll back and hand its connection back. A request served from memory costs
+    no thread hop and no connection.
+    """
+    session = database.sessionmaker()
+    try:
         yield session
+        if session.in_transaction():
+            await _finish(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await _finish(session.rollback)
+        raise
+    finally:
+        if session.in_transaction():
+            await _finish(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -180,7 +220,13 @@ def require_api_key(
     if not settings.auth_enabled:
         return
     offered = header_key or (bearer_key.credentials if bearer_key else None)
-    check_access(request, settings, get_services(request).key_checker, offered)
+    check_access(request, settings, _services_of(request).key_checker, offered)
+
+
+def over_limit(field: str, message: str) -> RequestValidationError:
+    """A refused body field, answered like any invalid request (422; 400 where a route's
+    contract says so), its message naming the setting that raises the limit."""
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "too_long"}])
 
 
 def batch_limit(fields: tuple[str, ...], limit: Callable[[Settings], int], *, setting: str) -> Any:
@@ -200,12 +246,12 @@ def batch_limit(fields: tuple[str, ...], limit: Callable[[Settings], int], *, se
         if not isinstance(body, dict):
             return
         count = sum(len(value) for field in fields if isinstance(value := body.get(field), list))
-        allowed = limit(get_settings(request))
+        allowed = limit(_settings_of(request))
         if count > allowed:
-            raise InvalidInputError(
+            raise over_limit(
+                fields[0],
                 f"{count} items exceed the limit of {allowed} per request; split the upload "
                 f"or raise {setting}",
-                field=fields[0],
             )
 
     checker: Callable[[Request], Awaitable[None]] = check

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from opscast.schema_types import UtcDateTime
+
 # Row ids are SQL INTEGER columns, 32-bit on PostgreSQL; offsets and counts are 64-bit.
 SQL_ID_MAX = 2**31 - 1
 SQL_INT_MAX = 2**63 - 1
@@ -33,5 +35,5 @@ def _within_pandas_range(value: datetime) -> datetime:
     return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_within_pandas_range)]
-"""A datetime that a pandas frame can hold (years 1678 to 2261)."""
+Timestamp = Annotated[UtcDateTime, AfterValidator(_within_pandas_range)]
+"""A datetime that a pandas frame can hold (years 1678 to 2261), written back in UTC."""

@@ -7,11 +7,12 @@ from ``POST /alerts/rules``, so a rule the API accepts is one the file could hol
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from opscast.schema_types import RequestModel, UtcDateTime
 
 NAME = r"^[a-z0-9][a-z0-9_.\-]{0,99}$"
 LABEL = r"^[A-Za-z_][A-Za-z0-9_]{0,49}$"
@@ -74,7 +75,7 @@ Duration = Annotated[str | float, Field(examples=["10m"])]
 Labels = Annotated[dict[str, str], Field(default_factory=dict, max_length=MAX_LABELS)]
 
 
-class SeverityWhen(BaseModel):
+class SeverityWhen(RequestModel):
     """``severity`` applies when every field of the evidence compares true (an empty
     ``when`` always applies)."""
 
@@ -84,7 +85,7 @@ class SeverityWhen(BaseModel):
     when: dict[str, tuple[Op, float]] = Field(default_factory=dict)
 
 
-class RuleIn(BaseModel):
+class RuleIn(RequestModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(pattern=NAME, examples=["capacity-exhaustion"])
@@ -179,9 +180,9 @@ class DeliveryOut(BaseModel):
     event: str
     status: str
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: UtcDateTime
     last_error: str | None
-    delivered_at: datetime | None
+    delivered_at: UtcDateTime | None
 
 
 class AlertOut(BaseModel):
@@ -198,11 +199,11 @@ class AlertOut(BaseModel):
     action: str
     value: float
     silenced: bool
-    started_at: datetime
-    fired_at: datetime | None
-    last_active_at: datetime
-    resolved_at: datetime | None
-    acknowledged_at: datetime | None
+    started_at: UtcDateTime
+    fired_at: UtcDateTime | None
+    last_active_at: UtcDateTime
+    resolved_at: UtcDateTime | None
+    acknowledged_at: UtcDateTime | None
     acknowledged_by: str | None
     ticket_id: int | None
     verdict: str | None
@@ -218,20 +219,20 @@ class AlertDetail(AlertOut):
 Who = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class AckIn(BaseModel):
+class AckIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     by: Who | None = None
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     by: Who | None = None
     reason: str = Field(default="", max_length=2000)
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Verdict
@@ -249,7 +250,7 @@ class FeedbackOut(BaseModel):
     threshold_after: float | None
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     matchers: dict[str, str] = Field(
@@ -272,7 +273,7 @@ class SilenceOut(BaseModel):
 
     id: int
     matchers: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
     comment: str
     created_by: str | None

@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
@@ -32,7 +33,9 @@ from opscast.drift_checks.router import router as drift_router
 from opscast.incidents.router import router as incidents_router
 from opscast.jobs.router import router as jobs_router
 from opscast.observability import configure_logging, get_logger
+from opscast.registry import ModelStore
 from opscast.registry.router import router as registry_router
+from opscast.registry.service import reconcile_champions
 from opscast.retraining.router import router as retraining_router
 from opscast.series.router import router as series_router
 from opscast.servers.router import router as servers_router
@@ -81,6 +84,17 @@ one of the keys in the `X-API-Key` header (or `Authorization: Bearer <key>`).
 """
 
 
+def reconcile_registry(store: ModelStore, database: Database) -> None:
+    """Champions the registry serves agree with the audit trail before the first request
+    (a crash between moving an alias and committing its audit row leaves them apart); a
+    registry that cannot be read now is reported and served as it is."""
+    try:
+        with database.session() as session:
+            reconcile_champions(store, session)
+    except Exception as exc:  # the registry or database is away: serving must still start
+        log.error("registry.reconcile_failed", error=str(exc)[:300])
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -93,14 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:  # noqa: PLR0915
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The composition root: every long-lived object is built here and nowhere else."""
-        database = Database(
-            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
-        )
+        # sync handlers run on anyio's thread limiter; the pool has a connection for each
+        to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        database = Database.from_settings(settings)
         if tracing:
             tracing.instrument_clients(database.engine)
         database.migrate()
         services = build_services(settings, database, serving=True)
         app.state.services = services
+        reconcile_registry(services.model_store, database)
         stream = services.stream
         assert stream is not None  # serving=True always builds it
         await stream.start()

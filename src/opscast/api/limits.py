@@ -1,4 +1,4 @@
-"""The request limits every route shares: the body-size cap and the per-key rate limit.
+"""The request limits every route shares: body size, per-key rate and concurrency.
 
 The per-route batch limit (``opscast.dependencies.batch_limit``) sits with the other route
 dependencies, where domain routers may import it.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from opscast.api.middleware import BodySizeLimit
+from opscast.api.middleware import BodySizeLimit, ConcurrencyLimit
 from opscast.api.rate_limit import RateLimit
 from opscast.config import Settings
 
 
 def install_request_limits(app: FastAPI, settings: Settings) -> None:
-    """The body-size cap, and the rate limit on the endpoints that fit or forecast."""
+    """The body-size cap, the rate limit on the endpoints that fit or forecast, and the
+    number of requests served at once (the outermost: a waiting request holds nothing)."""
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(ConcurrencyLimit, limit=settings.request_threads)

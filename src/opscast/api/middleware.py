@@ -1,4 +1,4 @@
-"""ASGI middleware: request metrics and logging, and a cap on request bodies.
+"""ASGI middleware: request metrics and logging, a cap on request bodies and on concurrency.
 
 Both are plain ASGI rather than ``BaseHTTPMiddleware`` so that streaming bodies are
 counted as they arrive (an upload is refused before it is buffered whole) and so the
@@ -7,6 +7,7 @@ metrics see the status code of every response, including the error handlers'.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -25,6 +26,8 @@ from opscast.observability import (
 log = get_logger("opscast.http")
 
 UNMATCHED_PATH = "<unmatched>"
+# liveness and metrics answer even when every request slot is taken
+UNLIMITED_PATHS = frozenset({"/health", "/metrics"})
 
 
 class RequestMetrics:
@@ -116,3 +119,28 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in the app at once; the rest wait their turn here.
+
+    Without it every client got a thread the moment one was free, and a request holding
+    the database's write lock could not get a thread back to validate its response and
+    commit while the other threads all waited for that lock: nothing moved until the
+    waits timed out into 503s. Admitting no more requests than there are threads leaves
+    a thread for the request that holds the lock. The probes are never held back.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._admitted: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self._admitted is None:  # made in the server's event loop, on first use
+            self._admitted = asyncio.Semaphore(self.limit)
+        async with self._admitted:
+            await self.app(scope, receive, send)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.auth.roles import Role
+from opscast.schema_types import RequestModel, UtcDateTime
 
 
-class KeyCreate(BaseModel):
+class KeyCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .@:\-]+$", examples=["ci"])
@@ -23,8 +22,8 @@ class KeyOut(BaseModel):
     name: str
     role: Role
     prefix: str = Field(description="the key's first characters, to tell keys apart")
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None
 
 
 class KeyCreated(KeyOut):

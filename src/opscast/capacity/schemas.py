@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.scaling import PolicyType, PredictiveMode, SelectPolicy
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.value_ranges import Timestamp
 
 MAX_POINTS = 50_000
@@ -31,7 +31,7 @@ STEP_SECONDS = {
 }
 
 
-class LoadPoint(BaseModel):
+class LoadPoint(RequestModel):
     model_config = ConfigDict(extra="ignore")
 
     ds: Timestamp = Field(examples=["1995-08-01 00:00:00"])
@@ -40,13 +40,13 @@ class LoadPoint(BaseModel):
     is_event: bool | None = Field(default=None, description="seed 5's flag: a known event")
 
 
-class RatePolicyModel(BaseModel):
+class RatePolicyModel(RequestModel):
     type: PolicyType
     value: int = Field(ge=1, le=100_000)
     period_seconds: int = Field(ge=1, le=1800)
 
 
-class ScalingRulesModel(BaseModel):
+class ScalingRulesModel(RequestModel):
     """An HPA ``behavior.scaleUp`` or ``behavior.scaleDown`` block."""
 
     stabilization_window_seconds: int = Field(ge=0, le=3600)
@@ -54,7 +54,7 @@ class ScalingRulesModel(BaseModel):
     select_policy: SelectPolicy = SelectPolicy.max
 
 
-class PolicySettings(BaseModel):
+class PolicySettings(RequestModel):
     """The autoscaler, the predictive policy and the price; defaults in docs/scaling.md."""
 
     min_replicas: int = Field(default=1, ge=1, le=10_000)
@@ -122,7 +122,7 @@ class GapClosed(BaseModel):
 
 
 class Timeline(BaseModel):
-    ds: list[datetime]
+    ds: list[UtcDateTime]
     load: list[float]
     forecast_upper: list[float] = Field(description="the lead window's upper bound per step")
     recommended: list[int] = Field(description="the predictive proposal per step")
@@ -140,8 +140,8 @@ class EpisodeOutcome(BaseModel):
 class EpisodeReport(BaseModel):
     kind: str = Field(description="burst or event")
     source: str = Field(description="flagged in the data, or detected")
-    start: datetime
-    end: datetime = Field(description="start of the last step of the episode")
+    start: UtcDateTime
+    end: UtcDateTime = Field(description="start of the last step of the episode")
     peak_load: float
     policies: dict[str, EpisodeOutcome]
 
@@ -161,7 +161,7 @@ class SimulateResponse(BaseModel):
     timeline: Timeline
 
 
-class ForecastPoint(BaseModel):
+class ForecastPoint(RequestModel):
     ds: Timestamp
     y: float = Field(ge=0, le=MAX_REQUESTS, allow_inf_nan=False, description="expected requests")
     upper: float | None = Field(
@@ -191,7 +191,7 @@ class RecommendRequest(PolicySettings):
 
 
 class ScheduleStep(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     expected: float
     upper: float
     replicas: int

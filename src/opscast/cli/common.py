@@ -50,9 +50,7 @@ def open_database(settings: Settings) -> Iterator[Database]:
     """
     from opscast.db import Database
 
-    database = Database(
-        settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
-    )
+    database = Database.from_settings(settings)
     try:
         database.migrate()
         yield database

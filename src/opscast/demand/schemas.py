@@ -6,10 +6,12 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.schema_types import RequestModel
+
 MAX_ROWS = 10_000
 
 
-class PredictIn(BaseModel):
+class PredictIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     store: int = Field(ge=0, le=2**31 - 1, examples=[1])

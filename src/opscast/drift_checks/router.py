@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from opscast.dependencies import JobsDep, ModelStoreDep, RetrainerDep, SessionDep
+from opscast.dependencies import JobsDep, ModelStoreDep, RetrainerDep, SessionDep, batch_limit
 from opscast.drift.report import plotly_js_path
 from opscast.drift_checks import service
 from opscast.drift_checks.schemas import (
@@ -78,6 +78,13 @@ def _report_out(report: DriftReport) -> DriftReportOut:
     "/detect_drift",
     response_model=DetectDriftResponse,
     summary="Compare new values of an incident category with its stored history",
+    dependencies=[
+        batch_limit(
+            ("new_data",),
+            lambda settings: settings.max_posted_points,
+            setting="OPSCAST_MAX_POSTED_POINTS",
+        )
+    ],
 )
 def detect_drift(
     body: DetectDriftRequest, session: SessionDep, retrainer: RetrainerDep, jobs: JobsDep

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.series.schemas import UNIQUE_ID_PATTERN
 from opscast.value_ranges import Timestamp
 
@@ -37,19 +37,21 @@ class DriftMethod(StrEnum):
     any = "any"
 
 
-class NewPoint(BaseModel):
+class NewPoint(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     ds: Timestamp = Field(examples=["2024-01-01"], description="A date or a timestamp.")
     y: float = Field(allow_inf_nan=False, examples=[110.0])
 
 
-class DetectDriftRequest(BaseModel):
+class DetectDriftRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     category: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["Hardware"])
     granularity: DriftGranularity = Field(examples=["quarterly"])
-    new_data: list[NewPoint] = Field(min_length=1, max_length=100_000)
+    new_data: list[NewPoint] = Field(
+        min_length=1, description="at most OPSCAST_MAX_POSTED_POINTS (100,000 by default)"
+    )
     threshold_factor: float = Field(
         default=0.1,
         ge=0,
@@ -83,7 +85,7 @@ class DetectDriftResponse(BaseModel):
     )
 
 
-class ConceptDriftRequest(BaseModel):
+class ConceptDriftRequest(RequestModel):
     """A model's predictions next to the actuals that have arrived since, and its baseline."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +124,7 @@ class ConceptDriftResponse(BaseModel):
 
 class DriftReportOut(BaseModel):
     id: int
-    created_at: datetime
+    created_at: UtcDateTime
     kind: str
     subject: str
     source: str

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opscast.incidents.service import CategoryForecast
 from opscast.incidents.training import PLANS
+from opscast.schema_types import RequestModel
 from opscast.timeseries import Granularity
 
 
@@ -24,7 +25,7 @@ MAX_PERIODS = {
 }
 
 
-class ForecastRequest(BaseModel):
+class ForecastRequest(RequestModel):
     category: str = Field(min_length=1, max_length=200, examples=["Software"])
     granularity: IncidentGranularity = Field(examples=["quarterly"])
     future_periods: int = Field(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -40,6 +41,7 @@ from opscast.incidents.training import (
 from opscast.observability import PREDICTIONS, get_logger
 from opscast.registry import Champion, ModelStore
 from opscast.registry.service import Challenger, GuardedOutcome, train_guarded
+from opscast.series.repository import points_written
 from opscast.series.schemas import SeriesKind
 from opscast.series.service import latest_timestamp, list_series, read_points
 from opscast.timeseries import Granularity
@@ -199,6 +201,8 @@ def train_category(
     return outcome
 
 
+# how stale a cached newest day may be when another process stores incident counts
+DATA_CHECK_SECONDS = 1.0
 INTERVAL_WINDOWS = 19  # backtest cutoffs, one period apart, the interval is calibrated on
 
 
@@ -253,6 +257,25 @@ class IncidentForecaster:
         self._task_locks: dict[str, threading.Lock] = {}
         self._too_short: dict[tuple[str, pd.Timestamp | None], str] = {}
         self._reconciled: dict[str, _Reconciled] = {}
+        # category -> (points_written() then, when it was read, its newest day)
+        self._newest: dict[str, tuple[int, float, pd.Timestamp]] = {}
+
+    def _newest_day(self, session: Session, category: str) -> pd.Timestamp:
+        """``newest_day``, read from the database only when this process wrote points since,
+        or once ``DATA_CHECK_SECONDS`` have passed (points another process wrote).
+
+        The newest day is a forecast's data version; with the champions in memory it is
+        the only thing a cached forecast would otherwise query the database for.
+        """
+        writes, now = points_written(), time.monotonic()
+        with self._guard:
+            known = self._newest.get(category)
+        if known is not None and known[0] == writes and now - known[1] < DATA_CHECK_SECONDS:
+            return known[2]
+        day = newest_day(session, category)
+        with self._guard:
+            self._newest[category] = (writes, now, day)
+        return day
 
     def _lock(self, task: str) -> threading.Lock:
         with self._guard:
@@ -316,7 +339,7 @@ class IncidentForecaster:
                 f"future_periods must be between 1 and {plan.max_periods} for {granularity.value}",
                 field="future_periods",
             )
-        newest = newest_day(session, category)
+        newest = self._newest_day(session, category)
         champions: dict[Granularity, Champion] = {}
         for level in GRANULARITIES:
             try:
@@ -328,10 +351,16 @@ class IncidentForecaster:
         with self._guard:
             cached = self._reconciled.get(category)
         if cached is None or cached.key != key:
-            levels = self._reconcile(session, category, newest, champions)
-            cached = _Reconciled(key, levels)
-            with self._guard:
-                self._reconciled[category] = cached
+            # one request computes what every request waiting here then serves: without the
+            # lock, 64 clients hitting a cold worker reconciled the same forecast 64 times
+            with self._lock(f"reconcile:{category}"):
+                with self._guard:
+                    cached = self._reconciled.get(category)
+                if cached is None or cached.key != key:
+                    levels = self._reconcile(session, category, newest, champions)
+                    cached = _Reconciled(key, levels)
+                    with self._guard:
+                        self._reconciled[category] = cached
         chosen = champions[granularity]
         values = cached.levels[granularity].iloc[:periods]
         PREDICTIONS.labels(task=chosen.task, model=chosen.info.model_name).inc()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.jobs.tables import JobStatus
+from opscast.schema_types import RequestModel, UtcDateTime
 
 SCHEDULE_NAME_PATTERN = r"^[A-Za-z0-9_.:\-]{1,100}$"
 
@@ -15,7 +15,7 @@ SCHEDULE_NAME_PATTERN = r"^[A-Za-z0-9_.:\-]{1,100}$"
 class JobLogOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: datetime
+    at: UtcDateTime
     level: str
     message: str
 
@@ -36,10 +36,10 @@ class JobOut(BaseModel):
     max_attempts: int
     requested_by: str
     worker: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    heartbeat_at: datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
+    heartbeat_at: UtcDateTime | None
     duration_seconds: float | None = None
 
 
@@ -47,7 +47,7 @@ class JobDetailOut(JobOut):
     logs: list[JobLogOut]
 
 
-class ScheduleIn(BaseModel):
+class ScheduleIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(min_length=1, max_length=60, examples=["retrain"])
@@ -66,5 +66,5 @@ class ScheduleOut(BaseModel):
     params: dict[str, Any]
     cron: str
     enabled: bool
-    next_run_at: datetime
+    next_run_at: UtcDateTime
     last_job_id: int | None

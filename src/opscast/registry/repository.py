@@ -29,6 +29,15 @@ class ModelEventRepository:
             .limit(limit)
         ).all()
 
+    def audited_tasks(self) -> Sequence[str]:
+        """Tasks with at least one promotion or rollback recorded."""
+        return self.session.scalars(
+            select(ModelEvent.task)
+            .where(ModelEvent.action.in_(("promoted", "rolled_back")))
+            .distinct()
+            .order_by(ModelEvent.task)
+        ).all()
+
     def champion_changes(self, task: str) -> Sequence[ModelEvent]:
         """Promotions and rollbacks of ``task``, newest first: the champion's history."""
         return self.session.scalars(

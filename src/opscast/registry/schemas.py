@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.registry.service import ShadowReport
 from opscast.registry.store import ModelVersion, Task
+from opscast.schema_types import RequestModel, UtcDateTime
 
 
 class ModelVersionOut(BaseModel):
     version: int
     model: str = Field(description="the fitted model's name, e.g. ets or lightgbm")
     aliases: list[str]
-    created_at: datetime
+    created_at: UtcDateTime
     run_id: str
     metrics: dict[str, float | None] = Field(
         description="backtest errors: mae, rmse, mape, smape, mase (null when undefined)"
@@ -60,7 +59,7 @@ class ModelsOut(BaseModel):
     models: list[TaskOut]
 
 
-class RollbackIn(BaseModel):
+class RollbackIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(
@@ -82,7 +81,7 @@ class ModelEventOut(BaseModel):
     tolerance: float | None
     reason: str
     requested_by: str
-    at: datetime
+    at: UtcDateTime
 
 
 class ShadowVersionOut(BaseModel):
@@ -107,8 +106,8 @@ class ShadowScoreOut(BaseModel):
     version: int
     alias: str = Field(description="the alias it served or shadowed under when it forecast")
     unique_id: str
-    period_start: datetime
-    period_end: datetime
+    period_start: UtcDateTime
+    period_end: UtcDateTime
     predicted: float
     actual: float | None
     abs_error: float | None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
 from opscast.errors import ConflictError, NotFoundError
-from opscast.observability import MODEL_ERROR, RETRAIN_DURATION, RETRAINS
+from opscast.observability import MODEL_ERROR, RETRAIN_DURATION, RETRAINS, get_logger
 from opscast.registry.promotion import METRIC_PREFERENCE, PromotionDecision, decide_promotion
 from opscast.registry.repository import (
     ModelEventRepository,
@@ -33,6 +33,8 @@ from opscast.registry.repository import (
 )
 from opscast.registry.store import CHAMPION, REQUIRED_METRICS, ModelStore, ModelVersion
 from opscast.registry.tables import ModelEvent, ShadowScore
+
+log = get_logger(__name__)
 
 CHALLENGER = "challenger"
 REFUSED_TAG = "opscast.refused"
@@ -220,6 +222,41 @@ def rollback(
     )
     store.set_alias(task, CHAMPION, to_version)
     return event
+
+
+def reconcile_champions(store: ModelStore, session: Session) -> list[ModelEvent]:
+    """Point every audited task's champion alias back at the champion its audit trail names.
+
+    A promotion moves the alias in the registry at once but its audit row commits with the
+    caller's unit of work; a crash (or a failed commit) in between leaves a champion nobody
+    decided, and a registry that failed after the row committed leaves the reverse. The
+    committed audit trail is the record of decisions, so the service runs this on start:
+    each task whose alias disagrees with its newest promotion or rollback gets that version
+    back, recorded as a rollback by ``reconcile`` with the reason. Returns those events.
+    """
+    repository = ModelEventRepository(session)
+    fixed = []
+    for task in repository.audited_tasks():
+        audited = repository.champion_changes(task)[0].version
+        serving = store.champion_version(task)
+        if serving == audited:
+            continue
+        event = repository.add(
+            ModelEvent(
+                task=task,
+                action="rolled_back",
+                version=audited,
+                previous_version=serving,
+                reason=f"the registry's champion (version {serving}) had no committed "
+                f"decision; restored version {audited}, the last one recorded",
+                requested_by="reconcile",
+                at=utc_now(),
+            )
+        )
+        store.set_alias(task, CHAMPION, audited)
+        log.warning("registry.reconciled", task=task, serving=serving, audited=audited)
+        fixed.append(event)
+    return fixed
 
 
 def audit_trail(session: Session, task: str, limit: int = 100) -> Sequence[ModelEvent]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from opscast.retraining.service import DEFAULT_COOLDOWN_MINUTES, PolicyMode
+from opscast.schema_types import RequestModel, UtcDateTime
 
 
-class RetrainIn(BaseModel):
+class RetrainIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     file_path: str | None = Field(
@@ -31,7 +30,7 @@ class RetrainOut(BaseModel):
     already_queued: bool = Field(description="true when an identical retrain was already queued")
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: PolicyMode
@@ -50,4 +49,4 @@ class PolicyOut(BaseModel):
     cron: str | None
     cooldown_minutes: int
     tolerance: float
-    last_drift_retrain_at: datetime | None
+    last_drift_retrain_at: UtcDateTime | None

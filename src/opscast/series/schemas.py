@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.value_ranges import Timestamp
 
 UNIQUE_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,200}$"
@@ -22,7 +22,7 @@ class SeriesKind(StrEnum):
     custom = "custom"
 
 
-class PointIn(BaseModel):
+class PointIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     unique_id: str = Field(pattern=UNIQUE_ID_PATTERN, examples=["Software"])
@@ -30,7 +30,7 @@ class PointIn(BaseModel):
     y: float = Field(allow_inf_nan=False, examples=[42.0])
 
 
-class PointsUpload(BaseModel):
+class PointsUpload(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SeriesKind = SeriesKind.custom
@@ -53,12 +53,12 @@ class SeriesOut(BaseModel):
     freq: str | None
     labels: dict[str, str]
     points: int
-    first_ds: datetime | None
-    last_ds: datetime | None
+    first_ds: UtcDateTime | None
+    last_ds: UtcDateTime | None
 
 
 class PointOut(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     y: float | None
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.servers.lifecycle import Action, ServerState
 from opscast.servers.simulator import MINUTES_PER_DAY
 from opscast.simulate.server_metrics import ROLES
@@ -17,7 +17,7 @@ ServerName = Annotated[
 ]
 
 
-class ServerCreate(BaseModel):
+class ServerCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ServerName = Field(examples=["web-01"])
@@ -31,15 +31,15 @@ class ServerOut(BaseModel):
     name: str
     role: str
     state: ServerState
-    state_since: datetime
+    state_since: UtcDateTime
     last_metrics: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ServerEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: datetime
+    at: UtcDateTime
     from_state: ServerState | None
     to_state: ServerState
     cause: str
@@ -47,7 +47,7 @@ class ServerEventOut(BaseModel):
     ticket_id: int | None
 
 
-class ActionIn(BaseModel):
+class ActionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
@@ -59,7 +59,7 @@ class ActionOut(BaseModel):
     ticket_id: int | None
 
 
-class TickIn(BaseModel):
+class TickIn(RequestModel):
     """Omitted settings continue the current simulation; a changed one starts a new trace."""
 
     # strict: JSON true/false are not numbers (lax pydantic reads them as 1 and 0)
@@ -79,7 +79,7 @@ class TickIn(BaseModel):
 
 class TransitionOut(BaseModel):
     server: str
-    at: datetime
+    at: UtcDateTime
     from_state: ServerState
     to_state: ServerState
     reason: str
@@ -91,8 +91,8 @@ class TickOut(BaseModel):
     steps: int
     step_minutes: int
     failure_share: float
-    start: datetime
-    end: datetime
+    start: UtcDateTime
+    end: UtcDateTime
     transitions: list[TransitionOut]
     tickets_opened: list[int]
     metrics_points: int

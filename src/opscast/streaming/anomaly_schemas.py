@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from opscast.schema_types import UtcDateTime
 
 
 class AnomalyOut(BaseModel):
@@ -13,14 +13,14 @@ class AnomalyOut(BaseModel):
     id: int = Field(description="For POST /anomalies/{id}/feedback.")
     host: str
     metric: str
-    ds: datetime = Field(description="Time of the flagged point (UTC).")
+    ds: UtcDateTime = Field(description="Time of the flagged point (UTC).")
     value: float
     score: float = Field(ge=0, le=1)
     detector: str
     explanation: dict[str, float] = Field(
         description="Share of each rolling feature in the deviation, largest first."
     )
-    detected_at: datetime
+    detected_at: UtcDateTime
 
 
 class TimeToFailureOut(BaseModel):
@@ -28,11 +28,11 @@ class TimeToFailureOut(BaseModel):
 
     host: str
     metric: str
-    as_of: datetime = Field(description="Time of the newest point the estimate used.")
+    as_of: UtcDateTime = Field(description="Time of the newest point the estimate used.")
     level: float
     limit: float
     rate_per_hour: float
-    failure_at: datetime
+    failure_at: UtcDateTime
     eta_hours: float
     earliest_hours: float
     latest_hours: float | None = Field(description="None when a flat trend is still plausible.")

@@ -10,6 +10,13 @@ predictor skip points they already handled, and stored predictions are keyed by 
 So a redelivered message costs a little work and changes nothing. A message that
 cannot be parsed is logged and dropped rather than redelivered forever.
 
+A batch stored while the broker cannot take it goes to the outbox (``stream_outbox``) and
+is published from there, oldest first, as soon as the broker answers again; until the
+outbox is empty new batches queue behind it, because the processor skips points older
+than the newest it has handled and would never score the older batch. A process killed
+between storing a batch and publishing it leaves that one batch unscored (its points
+are stored): the outbox is written when a publish fails, not before every publish.
+
 Limitation: a stage's outgoing message is published after its state moved on, so if
 publishing fails the redelivered input is skipped as already handled and downstream
 misses that batch (the stored points and predictions are complete either way).
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import time
 import uuid
@@ -31,7 +39,7 @@ from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.features import FEATURE_NAMES
 from opscast.anomaly.training import RETRAINABLE, TrainedDetectors
 from opscast.config import Settings
-from opscast.db import Database
+from opscast.db import Database, utc_now
 from opscast.observability import INGESTED_POINTS, get_logger
 from opscast.registry.store import ModelStore
 from opscast.series.repository import SeriesRepository
@@ -44,6 +52,7 @@ from opscast.streaming.messages import (
     ProcessedSeries,
 )
 from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
+from opscast.streaming.repository import OutboxRepository
 from opscast.streaming.schemas import MetricBatch, StoredBatch
 from opscast.streaming.topics import ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
 from opscast.streaming.transport import Message, Stage, Subscription, Transport, build_transport
@@ -51,6 +60,8 @@ from opscast.streaming.transport import Message, Stage, Subscription, Transport,
 log = get_logger(__name__)
 
 RECONNECT_SECONDS = 5.0
+# outbox batches read per query while replaying
+REPLAY_CHUNK = 50
 STAGE_GROUPS = ("store", "process", "predict")
 HANDOVER_TIMEOUT_SECONDS = 30.0
 
@@ -127,7 +138,13 @@ class StreamPipeline:
         self.error: str | None = None
         self.connected = False
         self._reconnect: asyncio.Task[None] | None = None
+        self._replayer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # set while batches wait in the outbox; what an earlier run left there goes out with
+        # the first replay, at start, without holding back the first new batches
+        self._backlog = False
+        self._replaying = asyncio.Lock()
+        self._replay_now = asyncio.Event()
         keep, process, predict = STAGE_GROUPS
         self.subscribe(SYSTEM_METRICS, keep, self.store_stage)
         self.subscribe(SYSTEM_METRICS, process, self.process_stage)
@@ -144,6 +161,7 @@ class StreamPipeline:
     async def start(self) -> None:
         """Connect; a broker that is down is retried in the background, never fatal."""
         self._loop = asyncio.get_running_loop()
+        self._replayer = asyncio.create_task(self._replay_forever())
         try:
             await self.transport.start()
         except Exception as exc:  # any client error: keep serving, report it in /health
@@ -172,10 +190,11 @@ class StreamPipeline:
         return self._loop
 
     async def stop(self) -> None:
-        if self._reconnect is not None:
-            self._reconnect.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnect
+        for task in (self._reconnect, self._replayer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         with contextlib.suppress(Exception):
             await self.transport.stop()
         self.connected = False
@@ -212,13 +231,75 @@ class StreamPipeline:
         return store_batch(self.database, batch)
 
     async def publish_batch(self, batch: MetricBatch) -> bool:
-        """Hand a stored batch to the processor; False (and logged) if the broker refused."""
+        """Hand a stored batch to the processor; False when it waits in the outbox instead.
+
+        While older batches wait there, this one joins them: published ahead of them it
+        would make the processor skip them as old.
+        """
+        payload = batch.model_dump(mode="json")
+        if self._backlog:
+            async with self._replaying:
+                if self._backlog:
+                    await asyncio.to_thread(self._keep, batch.batch_id, payload)
+                    self._replay_now.set()
+                    return False
         try:
-            await self.transport.publish(SYSTEM_METRICS, batch.model_dump(mode="json"))
+            await self.transport.publish(SYSTEM_METRICS, payload)
         except Exception as exc:  # the points are stored; only their scoring is delayed
             log.error("stream.publish_failed", broker=self.kind, error=str(exc))
+            await asyncio.to_thread(self._keep, batch.batch_id, payload)
+            self._backlog = True
             return False
         return True
+
+    def _keep(self, batch_id: str, payload: Message) -> None:
+        with self.database.session() as session:
+            OutboxRepository(session).keep(batch_id, SYSTEM_METRICS, json.dumps(payload), utc_now())
+
+    async def replay(self) -> int:
+        """Publish the outbox, oldest first, until it is empty or the broker refuses one.
+
+        Returns how many batches went out. Each leaves the outbox only once the broker
+        took it, so a crash in between publishes it twice, which the stages ignore.
+        """
+        published = 0
+        async with self._replaying:
+            while rows := await asyncio.to_thread(self._oldest):
+                for batch_id, topic, payload in rows:
+                    try:
+                        await self.transport.publish(topic, json.loads(payload))
+                    except Exception as exc:  # still down: the next attempt resumes here
+                        self.error = f"{type(exc).__name__}: {exc}"
+                        return published
+                    await asyncio.to_thread(self._remove, batch_id)
+                    published += 1
+            self._backlog = False
+        if published:
+            log.info("stream.outbox_replayed", batches=published)
+        return published
+
+    def _oldest(self) -> list[tuple[str, str, str]]:
+        with self.database.session() as session:
+            rows = OutboxRepository(session).oldest(REPLAY_CHUNK)
+            return [(row.batch_id, row.topic, row.payload) for row in rows]
+
+    def _remove(self, batch_id: str) -> None:
+        with self.database.session() as session:
+            OutboxRepository(session).remove(batch_id)
+
+    async def _replay_forever(self) -> None:
+        """Replay at once when a batch joins the outbox, and every few seconds regardless
+        (another worker process may have filled it)."""
+        while True:
+            self._replay_now.clear()
+            try:
+                await self.replay()
+            except Exception as exc:  # the database is away: try again on the next round
+                log.error("stream.outbox_replay_failed", error=str(exc)[:300])
+            if self._backlog:  # the broker refused: give it a moment before the next try
+                await asyncio.sleep(RECONNECT_SECONDS / 5)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._replay_now.wait(), timeout=RECONNECT_SECONDS)
 
     # -- stages -------------------------------------------------------------------
 

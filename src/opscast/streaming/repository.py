@@ -1,14 +1,14 @@
-"""Every query on ingest receipts."""
+"""Every query on ingest receipts and on the outbox of unpublished batches."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from opscast.db import dialect_insert
-from opscast.streaming.tables import IngestBatch
+from opscast.streaming.tables import IngestBatch, OutboxBatch
 
 
 class IngestRepository:
@@ -34,3 +34,28 @@ class IngestRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(IngestBatch)) or 0
+
+
+class OutboxRepository:
+    """Batches waiting for the broker, oldest first."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def keep(self, batch_id: str, topic: str, payload: str, at: datetime) -> None:
+        statement = (
+            dialect_insert(self.session, OutboxBatch)
+            .values(batch_id=batch_id, topic=topic, payload=payload, created_at=at)
+            .on_conflict_do_nothing(index_elements=[OutboxBatch.batch_id])
+        )
+        self.session.execute(statement)
+
+    def oldest(self, limit: int) -> list[OutboxBatch]:
+        query = select(OutboxBatch).order_by(OutboxBatch.created_at, OutboxBatch.batch_id)
+        return list(self.session.scalars(query.limit(limit)))
+
+    def remove(self, batch_id: str) -> None:
+        self.session.execute(delete(OutboxBatch).where(OutboxBatch.batch_id == batch_id))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(OutboxBatch)) or 0

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from opscast.schema_types import RequestModel
 from opscast.value_ranges import Timestamp
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,99}$"
@@ -24,7 +25,7 @@ class LogLevel(StrEnum):
     critical = "critical"
 
 
-class MetricPoint(BaseModel):
+class MetricPoint(RequestModel):
     """One observation of a system, application or business metric."""
 
     model_config = ConfigDict(extra="forbid")
@@ -41,7 +42,7 @@ class MetricPoint(BaseModel):
     )
 
 
-class LogEvent(BaseModel):
+class LogEvent(RequestModel):
     """One log line; only its service, level and minute are kept, as a count."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +53,7 @@ class LogEvent(BaseModel):
     message: str = Field(default="", max_length=10_000)
 
 
-class CollectIn(BaseModel):
+class CollectIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     source: str = Field(default="collect", pattern=NAME_PATTERN)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opscast.db import Base
@@ -24,3 +24,19 @@ class IngestBatch(Base):
     points: Mapped[int] = mapped_column(Integer)
     log_events: Mapped[int] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class OutboxBatch(Base):
+    """A stored batch the broker could not take: published (and deleted) once it is back.
+
+    Written only when a publish fails, so the ingestion path pays nothing while the broker
+    is up; the pipeline replays these oldest first, and the consumers' receipts above make
+    a batch that was in fact delivered before its publish reported failure a no-op.
+    """
+
+    __tablename__ = "stream_outbox"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from opscast.dependencies import ModelStoreDep, ScoringDep, SessionDep
+from opscast.config import Settings
+from opscast.dependencies import ModelStoreDep, ScoringDep, SessionDep, SettingsDep, over_limit
 from opscast.tickets import analytics, service
 from opscast.tickets.classifier import retrain_classifier
 from opscast.tickets.priority import PriorityLevel
@@ -40,9 +41,22 @@ MAX_PAGE = 1000
 TicketId = Annotated[int, Path(ge=1, le=SQL_ID_MAX, description="Ticket number")]
 
 
+def _description_within(description: str | None, settings: Settings) -> None:
+    if description is not None and len(description) > settings.ticket_description_max_chars:
+        raise over_limit(
+            "description",
+            f"the description has {len(description)} characters, more than "
+            f"{settings.ticket_description_max_chars}; attach long logs elsewhere or raise "
+            "OPSCAST_TICKET_DESCRIPTION_MAX_CHARS",
+        )
+
+
 @router.post("/", response_model=TicketOut, status_code=201, summary="Open a ticket")
-def create_ticket(body: TicketCreate, session: SessionDep, scoring: ScoringDep) -> TicketOut:
+def create_ticket(
+    body: TicketCreate, session: SessionDep, scoring: ScoringDep, settings: SettingsDep
+) -> TicketOut:
     """Classified and prioritised on arrival; a given ``classification`` is kept as a correction."""
+    _description_within(body.description, settings)
     return TicketOut.model_validate(service.create_ticket(session, body, scoring))
 
 
@@ -79,8 +93,11 @@ def list_tickets(
 
 
 @router.post("/analyze", response_model=AnalyzeOut, summary="Classify and score a text")
-def analyze(body: AnalyzeIn, session: SessionDep, scoring: ScoringDep) -> AnalyzeOut:
+def analyze(
+    body: AnalyzeIn, session: SessionDep, scoring: ScoringDep, settings: SettingsDep
+) -> AnalyzeOut:
     """Nothing is stored; the answer says whether the model or the keyword rules decided."""
+    _description_within(body.description, settings)
     return analyze_text(
         session,
         body.description,
@@ -114,9 +131,14 @@ def get_ticket(ticket_id: TicketId, session: SessionDep) -> TicketOut:
 
 @router.put("/{ticket_id}", response_model=TicketOut, summary="Change a ticket (partial)")
 def update_ticket(
-    ticket_id: TicketId, body: TicketUpdate, session: SessionDep, scoring: ScoringDep
+    ticket_id: TicketId,
+    body: TicketUpdate,
+    session: SessionDep,
+    scoring: ScoringDep,
+    settings: SettingsDep,
 ) -> TicketOut:
     """New text re-scores priority and classification; a refused status move is a 409."""
+    _description_within(body.description, settings)
     return TicketOut.model_validate(service.update_ticket(session, ticket_id, body, scoring))
 
 

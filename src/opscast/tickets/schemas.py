@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -10,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from opscast.registry.service import GuardedOutcome
 from opscast.registry.store import ModelVersion
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.tickets.priority import PriorityLevel
 from opscast.tickets.workflow import TicketStatus
 
 # A ticket description is a message from a person or a monitor, not an upload: longer
-# text is almost always a pasted log that belongs in an attachment.
-MAX_DESCRIPTION_CHARS = 10_000
+# text is almost always a pasted log that belongs in an attachment. The limit in force is
+# OPSCAST_TICKET_DESCRIPTION_MAX_CHARS (10,000 by default); this is the most it may allow.
+MAX_DESCRIPTION_CHARS = 1_000_000
 MAX_TITLE_CHARS = 200
 
 Title = Annotated[
@@ -40,7 +41,7 @@ class TicketSource(StrEnum):
     server = "server"
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title = Field(examples=["Server down"])
@@ -56,7 +57,7 @@ class TicketCreate(BaseModel):
     alert_id: Name | None = None
 
 
-class TicketUpdate(BaseModel):
+class TicketUpdate(RequestModel):
     """Every field optional: only what is sent changes."""
 
     model_config = ConfigDict(extra="forbid")
@@ -93,17 +94,17 @@ class TicketOut(BaseModel):
     source: TicketSource
     alert_id: str | None
     server_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    started_at: UtcDateTime | None
+    resolved_at: UtcDateTime | None
+    closed_at: UtcDateTime | None
 
 
 class TicketEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: datetime
+    at: UtcDateTime
     action: str
     actor: str | None
     changes: dict[str, Any]
@@ -114,7 +115,7 @@ class DeletedOut(BaseModel):
     message: str
 
 
-class AnalyzeIn(BaseModel):
+class AnalyzeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description = Field(examples=["Server outage"])
@@ -181,7 +182,7 @@ class RetrainOut(BaseModel):
 class ClassifierOut(BaseModel):
     task: str
     version: int
-    trained_at: datetime
+    trained_at: UtcDateTime
     trained_on: int
     corrections: int
     classes: list[str]

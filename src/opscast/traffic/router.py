@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from opscast.dependencies import TrafficDep
+from opscast.config import Settings
+from opscast.dependencies import SettingsDep, TrafficDep, batch_limit, over_limit
 from opscast.errors import InvalidInputError
 from opscast.traffic.schemas import (
     BacktestRequest,
@@ -59,15 +60,38 @@ ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-@router.post("/forecast/predict", responses=ERRORS, response_model_exclude_none=True)
-def predict(body: PredictRequest, forecasts: TrafficDep) -> PredictResponse:
+POSTED_POINTS = batch_limit(
+    ("data",), lambda settings: settings.max_posted_points, setting="OPSCAST_MAX_POSTED_POINTS"
+)
+
+
+def _within_horizon(parameters: ForecastParameters, settings: Settings) -> None:
+    if parameters.horizon > settings.forecast_max_horizon:
+        raise over_limit(
+            "horizon",
+            f"horizon {parameters.horizon} exceeds {settings.forecast_max_horizon} steps; "
+            "raise OPSCAST_FORECAST_MAX_HORIZON for longer forecasts",
+        )
+
+
+@router.post(
+    "/forecast/predict",
+    responses=ERRORS,
+    response_model_exclude_none=True,
+    dependencies=[POSTED_POINTS],
+)
+def predict(body: PredictRequest, forecasts: TrafficDep, settings: SettingsDep) -> PredictResponse:
     """Forecast ``horizon`` steps after the posted points, stored history filling in before them."""
+    _within_horizon(body, settings)
     return forecasts.predict(body)
 
 
-@router.post("/forecast/backtest", responses=ERRORS)
-def backtest(body: BacktestRequest, forecasts: TrafficDep) -> BacktestResponse:
+@router.post("/forecast/backtest", responses=ERRORS, dependencies=[POSTED_POINTS])
+def backtest(
+    body: BacktestRequest, forecasts: TrafficDep, settings: SettingsDep
+) -> BacktestResponse:
     """Score the serving model on the posted points: MAE, RMSE, sMAPE, MAPE, MASE and the points."""
+    _within_horizon(body, settings)
     return forecasts.backtest(body)
 
 
@@ -80,10 +104,12 @@ def predict_csv(
     file: Annotated[UploadFile, File(description="CSV with timestamp and requests_count")],
     parameters: Annotated[ForecastParameters, Form()],
     forecasts: TrafficDep,
+    settings: SettingsDep,
 ) -> PredictResponse:
     """Like ``/forecast/predict``, with the points read from an uploaded CSV."""
+    _within_horizon(parameters, settings)
     try:
-        points = parse_traffic_csv(file.file.read())
+        points = parse_traffic_csv(file.file.read(), settings.max_posted_points)
         body = PredictRequest(data=points, **parameters.model_dump())
     except InvalidInputError as exc:
         error = {"loc": ("body", *(exc.field or "file").split(".")), "msg": exc.message}

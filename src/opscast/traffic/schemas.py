@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opscast.schema_types import RequestModel, UtcDateTime
 from opscast.value_ranges import Timestamp
 
-MAX_POSTED_POINTS = 100_000
-MAX_HORIZON = 100
+# the most the settings may allow (OPSCAST_MAX_POSTED_POINTS, OPSCAST_FORECAST_MAX_HORIZON);
+# the limits in force are the settings', checked by the routes
+MAX_POSTED_POINTS = 10_000_000
+MAX_HORIZON = 10_000
 MAX_STEP = 50
 MAX_WINDOWS = 20
 # requests in one step; far beyond any real site, low enough that sums stay finite
@@ -23,7 +25,7 @@ class Timeframe(StrEnum):
     fifteen_minutes = "15m"
 
 
-class TrafficPoint(BaseModel):
+class TrafficPoint(RequestModel):
     model_config = ConfigDict(extra="ignore")
 
     ds: Timestamp = Field(examples=["1995-08-01 00:00:00"])
@@ -32,8 +34,13 @@ class TrafficPoint(BaseModel):
     )
 
 
-class ForecastParameters(BaseModel):
-    horizon: int = Field(ge=1, le=MAX_HORIZON, examples=[12], description="steps to forecast")
+class ForecastParameters(RequestModel):
+    horizon: int = Field(
+        ge=1,
+        le=MAX_HORIZON,
+        examples=[12],
+        description="steps to forecast; at most OPSCAST_FORECAST_MAX_HORIZON (100 by default)",
+    )
     model_type: str = Field(
         min_length=1,
         max_length=50,
@@ -44,7 +51,9 @@ class ForecastParameters(BaseModel):
 
 
 class PredictRequest(ForecastParameters):
-    data: list[TrafficPoint] = Field(min_length=1, max_length=MAX_POSTED_POINTS)
+    data: list[TrafficPoint] = Field(
+        min_length=1, description="at most OPSCAST_MAX_POSTED_POINTS (100,000 by default)"
+    )
     level: float | None = Field(
         default=None,
         examples=[95],
@@ -65,7 +74,7 @@ class BacktestRequest(PredictRequest):
 
 
 class Prediction(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     y: float = Field(description="forecast requests in the step starting at ds")
     lower: float | None = Field(default=None, description="interval bound, with level only")
     upper: float | None = Field(default=None, description="interval bound, with level only")
@@ -97,10 +106,10 @@ class PredictResponse(BaseModel):
 
 
 class BacktestPoint(BaseModel):
-    ds: datetime
+    ds: UtcDateTime
     actual: float
     predicted: float
-    cutoff: datetime
+    cutoff: UtcDateTime
     horizon: int
 
 

@@ -38,7 +38,6 @@ from opscast.forecasting.serving_intervals import calibration_points, served_hal
 from opscast.observability import PREDICTIONS, get_logger
 from opscast.registry.service import Challenger, train_guarded
 from opscast.traffic.schemas import (
-    MAX_POSTED_POINTS,
     MAX_REQUESTS,
     MAX_WINDOWS,
     BacktestPoint,
@@ -70,6 +69,10 @@ CSV_VALUE_COLUMN = "requests_count"
 N_ESTIMATORS = 100
 EVAL_HORIZON = 12
 EVAL_WINDOWS = 8
+
+# the widest span of steps the posted points may cover (gaps are filled): about ten years
+# of 5-minute steps, so a few far-apart points cannot make a frame of millions of rows
+MAX_SPAN_STEPS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,20 +130,20 @@ def posted_series(points: list[TrafficPoint], timeframe: Timeframe) -> pd.Series
         )
     series = pd.Series([point.y for point in points], index=floored, dtype="float64").sort_index()
     steps = (series.index[-1] - series.index[0]) / pd.Timedelta(spec.freq) + 1
-    if steps > MAX_POSTED_POINTS:
+    if steps > MAX_SPAN_STEPS:
         raise InvalidInputError(
             f"data spans {int(steps)} steps of {timeframe.value}; post at most "
-            f"{MAX_POSTED_POINTS} consecutive steps",
+            f"{MAX_SPAN_STEPS} consecutive steps",
             field="data",
         )
     return series
 
 
-def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
+def parse_traffic_csv(content: bytes, max_rows: int) -> list[TrafficPoint]:
     """``timestamp`` and ``requests_count`` rows of an uploaded CSV; other columns are ignored."""
     try:
         # one row past the limit is enough to refuse the file: the rest is never parsed
-        frame = pd.read_csv(io.BytesIO(content), nrows=MAX_POSTED_POINTS + 1)
+        frame = pd.read_csv(io.BytesIO(content), nrows=max_rows + 1)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"the file is not a readable CSV: {exc}", field="file") from exc
     absent = [name for name in (CSV_TIME_COLUMN, CSV_VALUE_COLUMN) if name not in frame.columns]
@@ -151,8 +154,11 @@ def parse_traffic_csv(content: bytes) -> list[TrafficPoint]:
         )
     if frame.empty:
         raise InvalidInputError("the CSV has a header but no rows", field="file")
-    if len(frame) > MAX_POSTED_POINTS:
-        raise InvalidInputError(f"the CSV has more than {MAX_POSTED_POINTS} rows", field="file")
+    if len(frame) > max_rows:
+        raise InvalidInputError(
+            f"the CSV has more than {max_rows} rows; split it or raise OPSCAST_MAX_POSTED_POINTS",
+            field="file",
+        )
     stamps = pd.to_datetime(frame[CSV_TIME_COLUMN], errors="coerce")
     values = pd.to_numeric(frame[CSV_VALUE_COLUMN], errors="coerce")
     checks = (

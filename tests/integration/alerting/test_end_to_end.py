@@ -142,7 +142,7 @@ def test_a_pool_leak_alerts_once_with_a_ticket_and_resolves_when_it_clears(
     wait_until(
         lambda: (
             pd.Timestamp(client.get(f"/alerts/{alert['id']}").json()["last_active_at"])
-            >= (START + pd.Timedelta(minutes=320)).tz_convert(None)
+            >= START + pd.Timedelta(minutes=320)
         ),
         "the new evidence to be judged",
     )

@@ -81,12 +81,12 @@ def test_collect_stores_points_and_counts_logs(client: TestClient) -> None:
         "checkout:log_info": 1,
     }
     errors = client.get("/series/checkout:log_error/points").json()["points"]
-    assert errors == [{"ds": "2026-03-01T00:00:00", "y": 2.0}]
+    assert errors == [{"ds": "2026-03-01T00:00:00Z", "y": 2.0}]
 
     again = client.post("/collect", json={"logs": body["logs"][:1]})
     assert again.status_code == 201
     errors = client.get("/series/checkout:log_error/points").json()["points"]
-    assert errors == [{"ds": "2026-03-01T00:00:00", "y": 3.0}], "counts add up across batches"
+    assert errors == [{"ds": "2026-03-01T00:00:00Z", "y": 3.0}], "counts add up across batches"
 
 
 def test_resending_points_replaces_them(client: TestClient) -> None:
@@ -94,7 +94,7 @@ def test_resending_points_replaces_them(client: TestClient) -> None:
     client.post("/collect", json={"points": [point]})
     client.post("/collect", json={"points": [{**point, "value": 11.0}]})
     values = client.get("/series/db-1:cpu_pct/points").json()["points"]
-    assert values == [{"ds": "2026-03-01T00:00:00", "y": 11.0}]
+    assert values == [{"ds": "2026-03-01T00:00:00Z", "y": 11.0}]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_collected_metrics_become_anomalies_and_time_to_failure(
         assert client.post("/collect", json={"points": points[start : start + 200]}).is_success
 
     anomalies = wait_for(client, "/anomalies", host="web-1", metric="latency_ms", min_score=0.5)
-    spike = [row for row in anomalies if row["ds"] == "2026-03-01T06:00:00"]
+    spike = [row for row in anomalies if row["ds"] == "2026-03-01T06:00:00Z"]
     assert spike, anomalies
     assert spike[0]["score"] >= 0.5
     assert spike[0]["value"] == pytest.approx(80.0, abs=3)

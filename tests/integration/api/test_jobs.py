@@ -74,7 +74,7 @@ def test_schedules_are_created_replaced_and_validated(client: TestClient) -> Non
     created = client.put("/jobs/schedules/weekly-add", json=body)
     assert created.status_code == 200, created.text
     assert created.json()["cron"] == "0 3 * * 1"
-    assert created.json()["next_run_at"].endswith("T03:00:00")
+    assert created.json()["next_run_at"].endswith("T03:00:00Z")
     replaced = client.put("/jobs/schedules/weekly-add", json={**body, "enabled": False})
     assert replaced.json()["enabled"] is False
     assert [row["name"] for row in client.get("/jobs/schedules").json()] == ["weekly-add"]

@@ -38,7 +38,7 @@ def test_upload_list_read_delete(client: TestClient) -> None:
     assert len(listing) == 1
     assert listing[0]["labels"] == {"team": "web"}
     assert listing[0]["points"] == 6
-    assert listing[0]["first_ds"] == "2024-01-01T00:30:00"
+    assert listing[0]["first_ds"] == "2024-01-01T00:30:00Z"
     assert client.get("/series", params={"kind": "demand"}).json() == []
 
     points = client.get("/series/web/points").json()["points"]
@@ -85,7 +85,7 @@ def test_points_aggregate_to_a_granularity(client: TestClient) -> None:
 def test_timezone_aware_input_is_stored_in_utc(client: TestClient) -> None:
     points = [{"unique_id": "tz", "ds": "2024-01-01T02:00:00+02:00", "y": 1.0}]
     client.post("/series/points", json={"points": points})
-    assert client.get("/series/tz/points").json()["points"][0]["ds"] == "2024-01-01T00:00:00"
+    assert client.get("/series/tz/points").json()["points"][0]["ds"] == "2024-01-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ def test_the_challenger_is_scored_beside_the_champion_and_settled_on_actuals(
     }
     asked = [pd.Timestamp(point["date"]) for point in served["forecast"]]
     naive = {
-        pd.Timestamp(row["period_start"]): row["predicted"]
+        pd.Timestamp(row["period_start"]).tz_convert(None): row["predicted"]
         for row in report["recent"]
         if row["version"] == challenger
     }
@@ -145,7 +145,7 @@ def test_the_challenger_is_scored_beside_the_champion_and_settled_on_actuals(
     settled = [row for row in report["recent"] if row["actual"] is not None]
     assert len(settled) == 2 * LATER_DAYS
     for row in settled:
-        assert row["actual"] == actual[pd.Timestamp(row["period_start"])]
+        assert row["actual"] == actual[pd.Timestamp(row["period_start"]).tz_convert(None)]
         assert row["abs_error"] == pytest.approx(abs(row["predicted"] - row["actual"]))
     by_version = {row["version"]: row for row in report["versions"]}
     for version in (1, challenger):

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from opscast.tickets.schemas import MAX_DESCRIPTION_CHARS
+from opscast.config import Settings
+
+DESCRIPTION_LIMIT = Settings.model_fields["ticket_description_max_chars"].default
 
 SEED_TICKET = {"title": "Server down", "description": "All servers unreachable"}
 
@@ -185,7 +187,7 @@ def test_low_confidence_falls_back_to_the_rules(client_factory: Any) -> None:
         ({"title": "", "description": "x"}, "title"),
         ({"title": "   ", "description": "x"}, "title"),
         ({"title": "t"}, "description"),
-        ({"title": "t", "description": "x" * (MAX_DESCRIPTION_CHARS + 1)}, "description"),
+        ({"title": "t", "description": "x" * (DESCRIPTION_LIMIT + 1)}, "description"),
         ({"title": "t" * 201, "description": "x"}, "title"),
         ({"title": "t", "description": "x", "impact": 4}, "impact"),
         ({"title": "t", "description": "x", "classification": "Not A Label"}, "classification"),
@@ -210,7 +212,7 @@ def test_bad_tickets_are_refused_and_nothing_is_written(
         ({"title": ""}, "title"),
         ({"status": "done"}, "status"),
         ({"urgency": 0}, "urgency"),
-        ({"description": "x" * (MAX_DESCRIPTION_CHARS + 1)}, "description"),
+        ({"description": "x" * (DESCRIPTION_LIMIT + 1)}, "description"),
         ({"priority": "high"}, "priority"),
     ],
 )

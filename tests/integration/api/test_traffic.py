@@ -81,7 +81,7 @@ def test_seed_example_answers_with_the_seed_shape(client: TestClient) -> None:
     assert body["model_type"] == "xgboost"
     assert body["timeframe"] == "5m"
     predictions = body["predictions"]
-    assert [p["ds"] for p in predictions[:2]] == ["1995-08-01T00:05:00", "1995-08-01T00:10:00"]
+    assert [p["ds"] for p in predictions[:2]] == ["1995-08-01T00:05:00Z", "1995-08-01T00:10:00Z"]
     assert len(predictions) == 12
     assert all(p["y"] >= 0 for p in predictions)
     assert body["model"] == {"task": "traffic-5m-xgboost", "version": 1}
@@ -128,7 +128,7 @@ def test_posted_history_is_used_in_full(client: TestClient) -> None:
     points = day_of_points("2024-03-05T00:00:00", 3 * 288)
     body = client.post("/forecast/predict", json={**SEED_EXAMPLE, "data": points}).json()
     assert body["context"]["posted_points"] == 3 * 288
-    assert body["predictions"][0]["ds"] == "2024-03-08T00:00:00"
+    assert body["predictions"][0]["ds"] == "2024-03-08T00:00:00Z"
     # a quieter posted day gives a quieter forecast: the posted points are the context
     quiet = [{**point, "y": point["y"] / 4} for point in points]
     quiet_body = client.post(
@@ -166,7 +166,7 @@ def test_backtest_scores_the_posted_points(client: TestClient) -> None:
     assert {"mae", "rmse", "smape", "mape", "mase"} <= set(result["metrics"])
     assert len(result["points"]) == 6 * result["windows"]
     last = result["points"][-1]
-    assert last["ds"] == points[-1]["ds"]
+    assert last["ds"] == points[-1]["ds"] + "Z"
     assert last["actual"] == pytest.approx(points[-1]["y"])
     errors = [abs(p["actual"] - p["predicted"]) for p in result["points"]]
     assert result["metrics"]["mae"] == pytest.approx(sum(errors) / len(errors), rel=1e-3)
@@ -178,7 +178,7 @@ def test_backtest_with_explicit_windows(client: TestClient) -> None:
     assert result["windows"] == 4
     cutoffs = sorted({p["cutoff"] for p in result["points"]})
     assert len(cutoffs) == 4
-    assert result["points"][-1]["ds"] == "1995-08-01T00:00:00"
+    assert result["points"][-1]["ds"] == "1995-08-01T00:00:00Z"
 
 
 def test_metrics_of_a_trained_model(client: TestClient) -> None:
@@ -216,7 +216,7 @@ def test_predict_from_csv(client: TestClient) -> None:
     body = response.json()
     assert body["success"] is True
     assert body["context"]["posted_points"] == 12
-    assert body["predictions"][0]["ds"] == "2024-03-05T11:00:00"
+    assert body["predictions"][0]["ds"] == "2024-03-05T11:00:00Z"
     assert len(body["predictions"]) == 5
 
 

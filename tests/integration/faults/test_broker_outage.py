@@ -5,7 +5,9 @@ the batch in the database (that is the acknowledgement), then publish it for sco
 While the broker is down, publishing must fail promptly and say so (``published: false``
 in the answer), never hang a request and never lose a stored point; once the broker is
 back, the same pipeline, without a restart, publishes again and the broker delivers the
-new batches to its consumer groups (a sink group beside the pipeline's own stages).
+new batches to its consumer groups (a sink group beside the pipeline's own stages). The
+batch stored during the outage waited in the outbox: it is published first and scored
+(its points come out of the predict stage), not skipped for being older than the rest.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from conftest import make_settings
 from opscast.db import Database
 from opscast.series.repository import SeriesRepository
 from opscast.streaming.pipeline import StreamPipeline, new_batch_id
+from opscast.streaming.repository import OutboxRepository
 from opscast.streaming.schemas import MetricBatch
-from opscast.streaming.topics import SYSTEM_METRICS
+from opscast.streaming.topics import ANOMALY_PREDICTIONS, SYSTEM_METRICS
 from opscast.streaming.transport import Message
 from private_servers import private_broker
 
@@ -62,6 +65,19 @@ def stored(database: Database) -> int:
         return 0 if series is None else len(repository.points_frame(series))
 
 
+async def ingest(pipeline: StreamPipeline, offset: int) -> tuple[MetricBatch, bool]:
+    """What the endpoint does: store (the acknowledgement), then publish."""
+    sent = batch(offset)
+    await asyncio.to_thread(pipeline.store, sent)
+    published = await asyncio.wait_for(pipeline.publish_batch(sent), timeout=PUBLISH_SECONDS)
+    return sent, published
+
+
+def waiting(database: Database) -> int:
+    with database.session() as session:
+        return OutboxRepository(session).count()
+
+
 @pytest.mark.faults
 @pytest.mark.parametrize("kind", ["redis", "nats"])
 def test_broker_stopped_during_ingestion_loses_no_acknowledged_point(
@@ -77,22 +93,19 @@ def test_broker_stopped_during_ingestion_loses_no_acknowledged_point(
         database = Database(f"sqlite:///{var_dir / 'opscast.db'}")
         database.migrate()
         delivered: list[str] = []
+        scored: dict[str, int] = {}
 
         async def sink(message: Message) -> None:
             delivered.append(message["batch_id"])
 
-        async def ingest(pipeline: StreamPipeline, offset: int) -> tuple[MetricBatch, bool]:
-            """What the endpoint does: store (the acknowledgement), then publish."""
-            sent = batch(offset)
-            await asyncio.to_thread(pipeline.store, sent)
-            published = await asyncio.wait_for(
-                pipeline.publish_batch(sent), timeout=PUBLISH_SECONDS
-            )
-            return sent, published
+        async def scores(message: Message) -> None:
+            batch_id = message["batch_id"]
+            scored[batch_id] = scored.get(batch_id, 0) + len(message["predictions"])
 
         async def scenario() -> None:
             pipeline = StreamPipeline(settings, database)
             pipeline.subscribe(SYSTEM_METRICS, "sink", sink)
+            pipeline.subscribe(ANOMALY_PREDICTIONS, "scores", scores)
             await pipeline.start()
             assert pipeline.connected, pipeline.error
             try:
@@ -103,9 +116,10 @@ def test_broker_stopped_during_ingestion_loses_no_acknowledged_point(
                 )
 
                 broker.stop()
-                _, published = await ingest(pipeline, POINTS)
+                during, published = await ingest(pipeline, POINTS)
                 assert not published, "a batch was reported published while the broker was down"
                 assert stored(database) == 2 * POINTS, "a stored batch went missing"
+                assert waiting(database) == 1, "the unpublished batch is not in the outbox"
 
                 broker.start()
                 offset = 2 * POINTS
@@ -123,6 +137,13 @@ def test_broker_stopped_during_ingestion_loses_no_acknowledged_point(
                     "no batch was delivered after the broker came back",
                 )
                 assert stored(database) == offset, "acknowledged points are missing"
+                await until(
+                    lambda: scored.get(during.batch_id, 0) == POINTS,
+                    RECOVERY_SECONDS,
+                    "the batch stored during the outage was not scored",
+                )
+                assert delivered.index(during.batch_id) < delivered.index(last.batch_id)
+                assert waiting(database) == 0, "the outbox kept a published batch"
             finally:
                 await pipeline.stop()
 

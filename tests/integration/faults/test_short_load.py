@@ -18,7 +18,7 @@ import opscast
 from opscast_process import running_opscast
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
-CLIENTS = 32
+CLIENTS = 64
 SECONDS = 3.0
 
 

@@ -17,6 +17,7 @@ from opscast.registry.service import (
     CHALLENGER,
     REFUSED_TAG,
     audit_trail,
+    reconcile_champions,
     register_guarded,
     rollback,
 )
@@ -155,3 +156,41 @@ def test_rollback_needs_a_task_with_history(database: Database, store: ModelStor
     )
     with database.session() as session, pytest.raises(ConflictError, match="no earlier"):
         rollback(store, session, "single")
+
+
+def test_a_promotion_whose_audit_row_never_committed_is_undone_on_start(
+    database: Database, store: ModelStore, weekly_series: pd.DataFrame
+) -> None:
+    """The alias moves at once, the audit row with the unit of work: a crash in between
+    leaves a champion nobody decided, until the service reconciles on start."""
+    task = "demo-crash"
+    scores = {"mae": 1.0, "rmse": 1.0, "mape": 0.1, "smape": 0.1, "mase": 1.0}
+
+    def promote() -> None:
+        with database.session() as session:
+            register_guarded(
+                store,
+                session,
+                task,
+                {"constant": 1},
+                data=weekly_series,
+                params={"model": "constant"},
+                metrics=scores,
+                champion_holdout=scores,
+                challenger_holdout=scores,
+            )
+            if store.champion_version(task) == 2:
+                raise RuntimeError("crash before the unit of work commits")
+
+    promote()
+    with pytest.raises(RuntimeError, match="crash"):
+        promote()
+    assert store.champion_version(task) == 2  # the registry moved; the audit did not
+
+    with database.session() as session:
+        fixed = reconcile_champions(store, session)
+    assert [(e.task, e.version, e.previous_version) for e in fixed] == [(task, 1, 2)]
+    assert store.champion_version(task) == 1
+    with database.session() as session:
+        assert [e.action for e in audit_trail(session, task)] == ["rolled_back", "promoted"]
+        assert reconcile_champions(store, session) == []  # they agree now

@@ -55,3 +55,64 @@ def test_a_csv_with_too_many_rows_is_refused(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert "more than 100000 rows" in response.json()["message"]
+
+
+TRAFFIC = {"horizon": 3, "model_type": "xgboost", "timeframe": "5m"}
+
+
+def points(count: int) -> list[dict[str, object]]:
+    return [{"ds": f"1995-08-01 00:{5 * i:02d}:00", "y": 1.0} for i in range(count)]
+
+
+def test_every_fixed_limit_has_a_setting_that_moves_it(client_factory: ClientFactory) -> None:
+    """Each limit, lowered by its setting, refuses what the default lets through, and the
+    answer names the setting; nothing is computed or written."""
+    client = client_factory(
+        max_posted_points=3, forecast_max_horizon=2, ticket_description_max_chars=20
+    )
+    long = "d" * 21
+    refusals = [
+        (client.post("/forecast/predict", json={**TRAFFIC, "data": points(4)}), 400, "data"),
+        (client.post("/forecast/backtest", json={**TRAFFIC, "data": points(4)}), 400, "data"),
+        (
+            client.post(
+                "/detect_drift",
+                json={
+                    "category": "Software",
+                    "granularity": "quarterly",
+                    "new_data": [{"ds": f"2024-0{m}-01", "y": 1.0} for m in range(1, 5)],
+                },
+            ),
+            422,
+            "new_data",
+        ),
+        (client.post("/forecast/predict", json={**TRAFFIC, "data": points(2)}), 400, "horizon"),
+        (
+            client.post("/tickets/", json={"title": "t", "description": "d" * 21}),
+            422,
+            "description",
+        ),
+        (client.post("/tickets/analyze", json={"description": long}), 422, "description"),
+    ]
+    settings = {
+        "data": "OPSCAST_MAX_POSTED_POINTS",
+        "new_data": "OPSCAST_MAX_POSTED_POINTS",
+        "horizon": "OPSCAST_FORECAST_MAX_HORIZON",
+        "description": "OPSCAST_TICKET_DESCRIPTION_MAX_CHARS",
+    }
+    for response, status, field in refusals:
+        assert response.status_code == status, response.text
+        assert response.json()["detail"][0]["loc"] == ["body", field]
+        assert settings[field] in response.json()["message"]
+    rows = "".join(f"1995-08-01 00:{5 * i:02d}:00,1\n" for i in range(4))
+    upload = client.post(
+        "/forecast/predict/csv",
+        files={"file": ("four.csv", "timestamp,requests_count\n" + rows, "text/csv")},
+        data={"horizon": "2", "model_type": "xgboost", "timeframe": "5m"},
+    )
+    assert upload.status_code == 400
+    assert "more than 3 rows" in upload.json()["message"]
+    assert client.get("/tickets/").json() == []
+    raised = client_factory(ticket_description_max_chars=50_000)
+    long_text = {"title": "t", "description": "disk full " * 1_500}  # 15,000 characters
+    assert raised.post("/tickets/", json=long_text).status_code == 201
