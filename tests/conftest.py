@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from local_browser import Browser
 from opscast.api.app import create_app
 from opscast.config import Settings
 from opscast.db import Base, Database
@@ -58,6 +59,19 @@ def chromium() -> str:
         require_service("playwright", "make install-dev")
     assert path is not None
     return path
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Browser]:
+    """One desktop-sized Chromium page per test (the browser tests' recording page)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        try:
+            yield Browser(launched.new_page(viewport={"width": 1280, "height": 900}))
+        finally:
+            launched.close()
 
 
 def wait_for_job(client: TestClient, job_id: int, timeout: float = 120) -> dict[str, Any]:
