@@ -82,8 +82,10 @@ def test_csv_rows_become_points_and_other_columns_are_ignored() -> None:
         b"0,2024-01-01 00:05:00,7,1\n"
         b"1,2024-01-01 00:00:00,4.5,0\n"
     )
-    points = parse_traffic_csv(content)
+    points = parse_traffic_csv(content, max_rows=2)
     assert [(p.ds, p.y) for p in points] == [
         (datetime(2024, 1, 1, 0, 5), 7.0),
         (datetime(2024, 1, 1, 0, 0), 4.5),
     ]
+    with pytest.raises(InvalidInputError, match="more than 1 rows"):
+        parse_traffic_csv(content, max_rows=1)
