@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from opscast.anomaly.time_to_failure import confident
+from opscast.forecasting.conformal import conformal_quantile
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +236,7 @@ def interval_half_width(errors: list[float], level: float = BREACH_LEVEL) -> flo
     so it covers a new period's actual with probability ``level`` while the errors
     stay exchangeable; more often outside means the series changed under the model.
     """
-    ranked = sorted(errors)
-    rank = min(len(ranked), math.ceil((len(ranked) + 1) * level))
-    return ranked[rank - 1]
+    return conformal_quantile(np.asarray(errors, dtype=np.float64), level * 100)
 
 
 def from_forecast_breach(

@@ -87,10 +87,9 @@ def step_half_widths(
     """Half-widths of the ``level`` % interval for steps 1..h of one series.
 
     ``horizons`` and ``errors`` pair each backtest error with its step. The width of a
-    step is the conformal quantile of its absolute errors (the ``ceil((n + 1) * level)``-th
-    smallest of ``n``, which covers at least ``level`` % of exchangeable errors; the largest
-    when ``n`` is too small for that). A step the backtest never reached borrows the widest
-    width seen, never a narrower one: uncertainty does not shrink with the horizon.
+    step is the conformal quantile of its absolute errors (``conformal_quantile``). A
+    step the backtest never reached borrows the widest width seen, never a narrower one:
+    uncertainty does not shrink with the horizon.
     """
     (checked,) = check_levels([level])
     steps = np.asarray(horizons, dtype=np.int64)
