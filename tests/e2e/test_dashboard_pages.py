@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_browser import Browser
 
+from local_browser import Browser
 from opscast_process import Server, http_get, http_json, running_opscast
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from local_browser import Browser
 
+from local_browser import Browser
 from opscast_process import Server, http_json, running_opscast
 
 pytestmark = pytest.mark.slow
