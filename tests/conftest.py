@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from local_browser import Browser
 from opscast.api.app import create_app
@@ -171,11 +173,37 @@ def migrated_postgres(postgres_server_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+LOCK_WAIT = "60s"
+
+
 def _empty_all_tables(database: Database) -> None:
+    """Delete every row; a lock still held after the test fails here, naming its holder.
+
+    Something the test's app left running (a thread in a transaction) would otherwise
+    make this wait forever and stall the whole run.
+    """
     import_all_tables()
-    with database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+    except OperationalError as exc:
+        pytest.fail(
+            f"emptying the tables waited {LOCK_WAIT} on a lock ({exc.orig}); other sessions: "
+            f"{_other_sessions(database)}; threads alive: "
+            f"{sorted(thread.name for thread in threading.enumerate())}",
+            pytrace=False,
+        )
+
+
+def _other_sessions(database: Database) -> list[dict[str, Any]]:
+    query = text(
+        "SELECT pid, state, now() - xact_start AS in_transaction, query FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with database.engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

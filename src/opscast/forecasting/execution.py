@@ -11,9 +11,11 @@ end when a deadline passes; the estimate of the time left is the measured time p
 series so far times the series still to go.
 
 Without a cluster the chunks run on every core of this machine (``jobs`` worker
-processes, all cores by default, forked so that they start without re-importing the
-models): a per-series fit is pure CPU, so one core would leave the others idle while
-statsforecast's own ``n_jobs=-1`` uses them all.
+processes, all cores by default): a per-series fit is pure CPU, so one core would leave
+the others idle while statsforecast's own ``n_jobs=-1`` uses them all. Where the calling
+process runs other threads (the server's request handlers, jobs, stream pipeline) it is
+not forked: a child can inherit one of their locks in its held state and wait on it
+forever. The workers then come from a fork server that imported the models once.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import itertools
 import math
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.context import BaseContext
 from types import TracebackType
 from typing import Any, Self
 
@@ -39,6 +43,8 @@ DASK_HINT = "distributed fitting needs Dask; install it with: pip install 'opsca
 LOCAL_CHUNKS = 20  # progress updates per stage when running here
 MIN_LOCAL_CHUNK = 25  # series: below that a chunk's fixed cost outweighs a progress update
 CHUNKS_PER_THREAD = 4  # enough to balance uneven series over a cluster's threads
+# imported once by the fork server, not by every worker it starts
+WORKER_PRELOAD = ["opscast.forecasting.forecast", "statsforecast.models"]
 
 
 def available_cores() -> int:
@@ -58,6 +64,22 @@ def resolve_jobs(jobs: int | None) -> int:
     if jobs < 0:
         return max(1, cores + 1 + jobs)
     return jobs
+
+
+def worker_context() -> BaseContext:
+    """Plain fork in a single-threaded process, the fork server beside threads.
+
+    Fork is the fastest start and needs no ``if __name__ == "__main__"`` guard in a
+    user's script; once other threads run, only the fork server is safe (see above).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    return context
 
 
 def fit_predict(make_model: Callable[[], Forecaster], h: int, chunk: pd.DataFrame) -> pd.DataFrame:
@@ -113,14 +135,20 @@ class SeriesRunner:
             self._client.close()
             self._client = None
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            if error is None:
+                pool.shutdown(cancel_futures=True)
+                return
+            # interrupted (Ctrl-C, a failed chunk): the chunks still running are of no
+            # use, and waiting for them would keep the caller for as long as they take
+            workers = list(pool._processes.values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
 
     def _local_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=worker_context())
         return self._pool
 
     def report(self, message: str) -> None:

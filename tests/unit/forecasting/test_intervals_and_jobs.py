@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import numpy as np
@@ -80,3 +81,38 @@ def test_forecasts_on_two_processes_match_one() -> None:
         alone = one.run(work, frame, "theta")
         spread = two.run(work, frame, "theta")
     pd.testing.assert_frame_equal(alone, spread)
+
+
+HELD_BY_ANOTHER_THREAD = threading.Lock()
+
+
+def means_under_the_lock(chunk: pd.DataFrame) -> pd.DataFrame:
+    with HELD_BY_ANOTHER_THREAD:
+        return chunk.groupby("unique_id", as_index=False)["y"].mean()
+
+
+@pytest.mark.timeout(60)
+def test_workers_do_not_inherit_a_lock_another_thread_of_the_caller_holds() -> None:
+    """A forked child copies a held lock as held and waits on it forever; in a server
+    some thread always holds one, so its workers must start from a clean process."""
+    frame = pd.DataFrame(
+        {"unique_id": np.repeat([f"s{i:02d}" for i in range(60)], 5), "ds": 0, "y": 1.0}
+    )
+    frame["ds"] = frame.groupby("unique_id").cumcount()
+    frame["y"] = np.arange(len(frame), dtype=float)
+    release = threading.Event()
+
+    def hold() -> None:
+        with HELD_BY_ANOTHER_THREAD:
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        with SeriesRunner(jobs=2) as runner:
+            means = runner.run(means_under_the_lock, frame, "means")
+    finally:
+        release.set()
+        holder.join()
+    expected = frame.groupby("unique_id", as_index=False)["y"].mean()
+    pd.testing.assert_frame_equal(means, expected)
