@@ -55,6 +55,13 @@ def sign_in(browser: Browser, server: Server, key: str, path: str) -> None:
     browser.page.wait_for_load_state("networkidle")
 
 
+def open_ticket(browser: Browser, title: str, description: str) -> None:
+    """Fill the tickets page's form and send it."""
+    browser.page.fill("input[name=title]", title)
+    browser.page.fill("textarea[name=description]", description)
+    browser.page.get_by_role("button", name="Open ticket").click()
+
+
 def test_a_viewer_signs_in_sees_the_pages_and_may_not_change_anything(
     keys_and_server: tuple[Server, dict[str, str]], browser: Browser
 ) -> None:
@@ -62,9 +69,7 @@ def test_a_viewer_signs_in_sees_the_pages_and_may_not_change_anything(
     sign_in(browser, server, keys["viewer"], "/ui/tickets")
     assert "viewer-person · viewer" in browser.page.locator("form.signed-in").inner_text()
     before = len(http_json_with_key(server, keys["viewer"], "/tickets/"))
-    browser.page.fill("input[name=title]", "Checkout is down")
-    browser.page.fill("textarea[name=description]", "Payments failing since the deploy")
-    browser.page.get_by_role("button", name="Open ticket").click()
+    open_ticket(browser, "Checkout is down", "Payments failing since the deploy")
     refusal = browser.page.locator("#created .notice.error")
     refusal.wait_for()
     assert "needs operator" in refusal.inner_text()
@@ -84,9 +89,7 @@ def test_an_operator_opens_a_ticket_through_the_form(
 ) -> None:
     server, keys = keys_and_server
     sign_in(browser, server, keys["operator"], "/ui/tickets")
-    browser.page.fill("input[name=title]", "Disk full on db-2")
-    browser.page.fill("textarea[name=description]", "Database writes failing, disk at 100%")
-    browser.page.get_by_role("button", name="Open ticket").click()
+    open_ticket(browser, "Disk full on db-2", "Database writes failing, disk at 100%")
     created = browser.page.locator("#created a")
     created.wait_for()
     ticket_id = int(created.inner_text().lstrip("#"))

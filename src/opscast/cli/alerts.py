@@ -7,6 +7,7 @@ the outbox, which the running server sends.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 Body = TypeVar("Body", bound="BaseModel")
+Row = TypeVar("Row", bound="BaseModel")
 
 app = typer.Typer(
     help="Alerts: list, show, acknowledge, resolve, silence; the rules.", no_args_is_help=True
@@ -47,13 +49,27 @@ def _validated(model: type[Body], **values: object) -> Body:
         raise fail(f"{where}: {first['msg']}") from None
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+def _print(
+    items: Sequence[Row],
+    *,
+    as_json: bool,
+    empty: str,
+    header: tuple[str, ...],
+    cells: Callable[[Row], tuple[object, ...]],
+) -> None:
+    """Items as JSON or as a table; with none, a line that says where they come from."""
     from rich.console import Console
     from rich.table import Table
 
+    if as_json:
+        _echo_json(list(items))
+        return
+    if not items:
+        typer.echo(empty)
+        return
     table = Table(*header, box=None, pad_edge=False)
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    for item in items:
+        table.add_row(*("" if cell is None else str(cell) for cell in cells(item)))
     Console(width=200).print(table)
 
 
@@ -80,27 +96,21 @@ def alerts_list(
             session, state=state, severity=severity, rule=rule, host=host, limit=limit
         )
         alerts = [AlertOut.model_validate(row) for row in rows]
-    if as_json:
-        _echo_json(list(alerts))
-        return
-    if not alerts:
-        typer.echo("no alerts match; `opscast alerts rules` lists what raises them")
-        return
-    _table(
-        ("id", "state", "severity", "rule", "host", "acked", "since", "summary"),
-        [
-            (
-                a.id,
-                a.state,
-                a.severity,
-                a.rule,
-                a.host or "",
-                a.acknowledged_by or ("yes" if a.acknowledged_at else ""),
-                (a.fired_at or a.started_at).isoformat(timespec="minutes"),
-                a.summary,
-            )
-            for a in alerts
-        ],
+    _print(
+        alerts,
+        as_json=as_json,
+        empty="no alerts match; `opscast alerts rules` lists what raises them",
+        header=("id", "state", "severity", "rule", "host", "acked", "since", "summary"),
+        cells=lambda a: (
+            a.id,
+            a.state,
+            a.severity,
+            a.rule,
+            a.host or "",
+            a.acknowledged_by or ("yes" if a.acknowledged_at else ""),
+            (a.fired_at or a.started_at).isoformat(timespec="minutes"),
+            a.summary,
+        ),
     )
     if total > len(alerts):
         typer.echo(f"{len(alerts)} of {total}; --limit shows more")
@@ -194,25 +204,19 @@ def alerts_rules(as_json: JsonOption = False) -> None:
     settings = load_settings()
     with open_database(settings) as database, database.session() as session:
         rules = [service.rule_out(rule) for rule in service.list_rules(session)]
-    if as_json:
-        _echo_json(list(rules))
-        return
-    if not rules:
-        typer.echo("no rules are stored yet; they are loaded when the service starts")
-        return
-    _table(
-        ("id", "name", "kind", "condition", "bounds", "for", "precision", "enabled"),
-        [
-            (
-                r.id,
-                r.name,
-                r.kind,
-                f"{r.op} {r.threshold:g}",
-                f"[{r.threshold_min:g}, {r.threshold_max:g}]",
-                f"{r.for_seconds:g}s",
-                "" if r.precision is None else f"{r.precision:.0%} of {r.confirmed + r.dismissed}",
-                "yes" if r.enabled else "no",
-            )
-            for r in rules
-        ],
+    _print(
+        rules,
+        as_json=as_json,
+        empty="no rules are stored yet; they are loaded when the service starts",
+        header=("id", "name", "kind", "condition", "bounds", "for", "precision", "enabled"),
+        cells=lambda r: (
+            r.id,
+            r.name,
+            r.kind,
+            f"{r.op} {r.threshold:g}",
+            f"[{r.threshold_min:g}, {r.threshold_max:g}]",
+            f"{r.for_seconds:g}s",
+            "" if r.precision is None else f"{r.precision:.0%} of {r.confirmed + r.dismissed}",
+            "yes" if r.enabled else "no",
+        ),
     )

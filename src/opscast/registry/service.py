@@ -209,13 +209,35 @@ def rollback(
         raise ConflictError(f"version {to_version} of {task!r} is already the champion")
     if all(known.version != to_version for known in store.get_task(task).versions):
         raise NotFoundError(f"task {task!r} has no version {to_version}", field="version")
+    return _roll_back(
+        store,
+        repository,
+        task,
+        to_version,
+        current,
+        reason=reason or f"rolled back from version {current}",
+        requested_by=requested_by,
+    )
+
+
+def _roll_back(
+    store: ModelStore,
+    repository: ModelEventRepository,
+    task: str,
+    to_version: int,
+    current: int | None,
+    *,
+    reason: str,
+    requested_by: str,
+) -> ModelEvent:
+    """Record the rollback, then move the alias: the audit row is the decision."""
     event = repository.add(
         ModelEvent(
             task=task,
             action="rolled_back",
             version=to_version,
             previous_version=current,
-            reason=reason or f"rolled back from version {current}",
+            reason=reason,
             requested_by=requested_by,
             at=utc_now(),
         )
@@ -241,19 +263,16 @@ def reconcile_champions(store: ModelStore, session: Session) -> list[ModelEvent]
         serving = store.champion_version(task)
         if serving == audited:
             continue
-        event = repository.add(
-            ModelEvent(
-                task=task,
-                action="rolled_back",
-                version=audited,
-                previous_version=serving,
-                reason=f"the registry's champion (version {serving}) had no committed "
-                f"decision; restored version {audited}, the last one recorded",
-                requested_by="reconcile",
-                at=utc_now(),
-            )
+        event = _roll_back(
+            store,
+            repository,
+            task,
+            audited,
+            serving,
+            reason=f"the registry's champion (version {serving}) had no committed "
+            f"decision; restored version {audited}, the last one recorded",
+            requested_by="reconcile",
         )
-        store.set_alias(task, CHAMPION, audited)
         log.warning("registry.reconciled", task=task, serving=serving, audited=audited)
         fixed.append(event)
     return fixed

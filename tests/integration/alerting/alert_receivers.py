@@ -63,6 +63,13 @@ class WebhookReceiver:
             self._server.server_close()
             self._server = None
 
+    def __enter__(self) -> WebhookReceiver:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
 
 class SmtpReceiver:
     """An aiosmtpd server keeping every message it accepts."""

@@ -35,10 +35,8 @@ MINUTES = 12
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 def together(*work: Callable[[], object]) -> None:

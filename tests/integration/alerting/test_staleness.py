@@ -28,10 +28,8 @@ STALE_SECONDS = 1.0
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 def score(host: str, metric: str, minute: int) -> Observation:

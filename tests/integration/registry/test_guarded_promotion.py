@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.orm import Session
 
 from opscast.db import Database
 from opscast.errors import ConflictError, NotFoundError
@@ -59,6 +60,26 @@ def train(name: str, frame: pd.DataFrame) -> object:
     return single_model(name, ModelSpec(freq="D", season_length=7))().fit(frame)
 
 
+EQUAL_SCORES = {"mae": 1.0, "rmse": 1.0, "mape": 0.1, "smape": 0.1, "mase": 1.0}
+
+
+def register_equal_constant(
+    store: ModelStore, session: Session, task: str, data: pd.DataFrame
+) -> None:
+    """A constant challenger that scores as well as its champion: the guard promotes it."""
+    register_guarded(
+        store,
+        session,
+        task,
+        {"constant": 1},
+        data=data,
+        params={"model": "constant"},
+        metrics=EQUAL_SCORES,
+        champion_holdout=EQUAL_SCORES,
+        challenger_holdout=EQUAL_SCORES,
+    )
+
+
 def test_only_a_model_that_is_not_worse_replaces_the_champion(
     database: Database,
     store: ModelStore,
@@ -109,20 +130,9 @@ def test_rollback_returns_to_the_previous_champion_and_is_recorded(
     database: Database, store: ModelStore, weekly_series: pd.DataFrame
 ) -> None:
     task = "demo-rollback"
-    scores = {"mae": 1.0, "rmse": 1.0, "mape": 0.1, "smape": 0.1, "mase": 1.0}
     for _ in range(2):
         with database.session() as session:
-            register_guarded(
-                store,
-                session,
-                task,
-                {"constant": 1},
-                data=weekly_series,
-                params={"model": "constant"},
-                metrics=scores,
-                champion_holdout=scores,
-                challenger_holdout=scores,
-            )
+            register_equal_constant(store, session, task, weekly_series)
     assert store.champion_version(task) == 2
 
     with database.session() as session:
@@ -151,7 +161,7 @@ def test_rollback_needs_a_task_with_history(database: Database, store: ModelStor
         {"k": 1},
         data=pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2025-01-01")], "y": [1.0]}),
         params={"model": "constant"},
-        metrics={"mae": 1.0, "rmse": 1.0, "mape": 0.1, "smape": 0.1, "mase": 1.0},
+        metrics=EQUAL_SCORES,
         promote=True,
     )
     with database.session() as session, pytest.raises(ConflictError, match="no earlier"):
@@ -164,21 +174,10 @@ def test_a_promotion_whose_audit_row_never_committed_is_undone_on_start(
     """The alias moves at once, the audit row with the unit of work: a crash in between
     leaves a champion nobody decided, until the service reconciles on start."""
     task = "demo-crash"
-    scores = {"mae": 1.0, "rmse": 1.0, "mape": 0.1, "smape": 0.1, "mase": 1.0}
 
     def promote() -> None:
         with database.session() as session:
-            register_guarded(
-                store,
-                session,
-                task,
-                {"constant": 1},
-                data=weekly_series,
-                params={"model": "constant"},
-                metrics=scores,
-                champion_holdout=scores,
-                challenger_holdout=scores,
-            )
+            register_equal_constant(store, session, task, weekly_series)
             if store.champion_version(task) == 2:
                 raise RuntimeError("crash before the unit of work commits")
 

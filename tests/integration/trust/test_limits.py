@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -46,13 +47,18 @@ def test_a_ticket_text_beyond_its_limit_is_refused(client: TestClient) -> None:
     assert client.get("/tickets/").json() == []
 
 
+def upload_traffic_csv(client: TestClient, rows: str, *, horizon: int) -> Any:
+    """Seed 5's CSV upload with the given data rows under its header."""
+    return client.post(
+        "/forecast/predict/csv",
+        files={"file": ("traffic.csv", "timestamp,requests_count\n" + rows, "text/csv")},
+        data={"horizon": str(horizon), "model_type": "xgboost", "timeframe": "5m"},
+    )
+
+
 def test_a_csv_with_too_many_rows_is_refused(client: TestClient) -> None:
     rows = "".join(f"1995-08-01 00:{i // 60 % 60:02d}:{i % 60:02d},1\n" for i in range(100_001))
-    response = client.post(
-        "/forecast/predict/csv",
-        files={"file": ("big.csv", "timestamp,requests_count\n" + rows, "text/csv")},
-        data={"horizon": "3", "model_type": "xgboost", "timeframe": "5m"},
-    )
+    response = upload_traffic_csv(client, rows, horizon=3)
     assert response.status_code == 400
     assert "more than 100000 rows" in response.json()["message"]
 
@@ -105,11 +111,7 @@ def test_every_fixed_limit_has_a_setting_that_moves_it(client_factory: ClientFac
         assert response.json()["detail"][0]["loc"] == ["body", field]
         assert settings[field] in response.json()["message"]
     rows = "".join(f"1995-08-01 00:{5 * i:02d}:00,1\n" for i in range(4))
-    upload = client.post(
-        "/forecast/predict/csv",
-        files={"file": ("four.csv", "timestamp,requests_count\n" + rows, "text/csv")},
-        data={"horizon": "2", "model_type": "xgboost", "timeframe": "5m"},
-    )
+    upload = upload_traffic_csv(client, rows, horizon=2)
     assert upload.status_code == 400
     assert "more than 3 rows" in upload.json()["message"]
     assert client.get("/tickets/").json() == []
