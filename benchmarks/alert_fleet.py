@@ -17,8 +17,8 @@ points, as the stream does. Three ways to warn are compared on the same estimate
 
 A warning is false when it starts outside every precursor (onset to failure plus 30
 minutes); a failure inside the window is caught when its series warned between onset
-and failure. ``--anomaly`` adds the volume of the shipped anomaly rule on the robust
-detector's scores of every metric.
+and failure. ``--anomaly`` adds the volume of the shipped anomaly rule on the scores of
+every metric by the stream's default detector, beside the robust detector.
 """
 
 from __future__ import annotations
@@ -170,26 +170,60 @@ def evaluate(
     return tallies, failures_in_window
 
 
-def anomaly_volume(seeds: int, hosts: int, days: int) -> tuple[int, int]:
-    """Alerts and notifications of the shipped anomaly rule on the robust detector's scores."""
+def anomaly_volume(seeds: int, hosts: int, days: int, share: float) -> list[tuple[str, Tally]]:
+    """The shipped anomaly rule on the stream's default detector's scores of every metric,
+    beside the robust detector with the persistence rule a user of it would write
+    (``for: 5m`` at 0.6) and with the shipped rule as it is."""
     from opscast.anomaly.scoring import score_frame
+    from opscast.config import Settings
 
-    timing, threshold = rule_timing("anomalous-metric")
-    alerts = sent = 0
+    shipped, threshold = rule_timing("anomalous-metric")
+    persistent = Timing(timedelta(minutes=5), shipped.cooldown, shipped.resolve_after)
+    default = Settings().stream_detector
+    shipped_rule = f">= {threshold:g}, for {shipped.for_.total_seconds() / 60:g}m"
+    cases = [
+        (
+            f"{default}, shipped rule ({shipped_rule})",
+            default,
+            shipped,
+            threshold,
+        ),
+        ("robust, >= 0.6 for 5m", "robust", persistent, 0.6),
+        (
+            f"robust, shipped rule ({shipped_rule})",
+            "robust",
+            shipped,
+            threshold,
+        ),
+    ]
+    tallies = [(detector, Tally(name)) for name, detector, _, _ in cases]
     for seed in range(seeds):
-        fleet = simulate_fleet(hosts=hosts, days=days, seed=seed)
-        scored = score_frame(
-            fleet.metrics[["unique_id", "ds", "y"]], detector="robust", explain=False
-        )
-        for _, series in scored.groupby("unique_id"):
-            fired, notified = lifecycle_starts(
-                series["anomaly_score"].to_numpy() >= threshold,
-                pd.DatetimeIndex(series["ds"]),
-                timing,
+        fleet = simulate_fleet(hosts=hosts, days=days, seed=seed, failure_share=share)
+        end = fleet.metrics["ds"].max()
+        where = fleet.metrics.groupby("unique_id")[["host", "metric"]].first()
+        scores = {
+            detector: score_frame(
+                fleet.metrics[["unique_id", "ds", "y"]], detector=detector, explain=False
             )
-            alerts += len(fired)
-            sent += notified
-    return alerts, sent
+            for detector in {default, "robust"}
+        }
+        for (_, detector, timing, bar), (_, tally) in zip(cases, tallies, strict=True):
+            started, cpu = time.perf_counter(), time.process_time()
+            for uid, series in scores[detector].groupby("unique_id"):
+                host, metric = where.loc[uid, "host"], where.loc[uid, "metric"]
+                truth = fleet.failures[
+                    (fleet.failures["host"] == host) & (fleet.failures["metric"] == metric)
+                ]
+                fired, sent = lifecycle_starts(
+                    series["anomaly_score"].to_numpy() >= bar,
+                    pd.DatetimeIndex(series["ds"]),
+                    timing,
+                )
+                score(tally, fired, truth, end)
+                tally.notifications += sent
+            tally.seconds += time.perf_counter() - started
+            tally.cpu += time.process_time() - cpu
+    return tallies
 
 
 def main() -> None:
@@ -228,11 +262,17 @@ def main() -> None:
         print(f"; median lead, after / peer: {np.median(after.leads) / np.median(peer.leads):.1f}")
     print()
     if args.anomaly:
-        alerts, sent = anomaly_volume(args.seeds, args.hosts, args.days)
         print(
-            f"\nanomaly rule (robust detector, shipped thresholds): {alerts} alerts, {sent} "
-            f"notifications, {alerts / host_days:.2f} alerts / host-day over all 5 metrics"
+            "\n| anomaly rule, all 5 metrics | alerts / host-day | outside every precursor "
+            "/ host-day | failures caught | notifications |"
         )
+        print("|---|---:|---:|---:|---:|")
+        for _, tally in anomaly_volume(args.seeds, args.hosts, args.days, args.failure_share):
+            print(
+                f"| {tally.name} | {tally.alerts / host_days:.3f} | "
+                f"{tally.false / host_days:.3f} | {tally.caught}/{failures} | "
+                f"{tally.notifications} |"
+            )
 
 
 if __name__ == "__main__":

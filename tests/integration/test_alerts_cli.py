@@ -39,9 +39,9 @@ def firing(var_dir: Path) -> dict[str, int]:
                 kind="anomaly_score",
                 labels={"host": host, "metric": "cpu_pct"},
                 at=start + timedelta(minutes=minute),
-                value=0.8,
+                value=0.92,
                 summary=f"{host} cpu_pct is anomalous",
-                evidence={"score": 0.8},
+                evidence={"score": 0.92},
             )
             for host in ("web-01", "web-02")
             for minute in (0, 6)
@@ -75,17 +75,17 @@ def test_list_show_and_rules(var_dir: Path, firing: dict[str, int]) -> None:
     assert code == 0, output
     [alert] = json.loads(output)
     assert alert["id"] == firing["web-02"]
-    assert alert["severity"] == "warning"  # a score of 0.8 is at least 0.75
+    assert alert["severity"] == "warning"  # a score of 0.92 is at least 0.8
     code, output = invoke(var_dir, "show", str(firing["web-01"]))
     assert code == 0, output
     detail = json.loads(output)
-    assert detail["details"]["threshold"] == {"op": ">=", "value": 0.6}
+    assert detail["details"]["threshold"] == {"op": ">=", "value": 0.7}
     assert [row["channel"] for row in detail["deliveries"]] == ["console"]
     code, output = invoke(var_dir, "rules")
     assert code == 0, output
     for name in ("capacity-exhaustion", "anomalous-metric", "forecast-breach", "data-drift"):
         assert name in output
-    assert ">= 0.6" in output
+    assert ">= 0.7" in output
     rules = json.loads(invoke(var_dir, "rules", "--json")[1])
     assert {rule["kind"] for rule in rules} >= {"time_to_failure", "forecast_breach"}
 

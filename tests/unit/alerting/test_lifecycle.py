@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -134,3 +136,35 @@ def test_the_shipped_rules_parse_and_bad_rules_say_which_field() -> None:
         parse_rules("- {name: x, kind: drift, threshold: 1, for: soon}")
     with pytest.raises(ValueError, match="threshold_max"):
         parse_rules("- {name: x, kind: drift, threshold: 1, threshold_max: 0.5}")
+
+
+def test_the_shipped_anomaly_rule_fires_on_the_default_detectors_scores() -> None:
+    """The stream's default detector reports the onset of a change once and then rests:
+    a rule waiting for its score to hold would never fire on it (as it once did not)."""
+    from opscast.alerting.schemas import seconds
+    from opscast.anomaly.scoring import score_frame
+    from opscast.config import Settings
+
+    rng = np.random.default_rng(7)
+    minutes = np.arange(3 * 1440)
+    cpu = 40 + 10 * np.sin(2 * np.pi * minutes / 1440) + rng.normal(0, 1, len(minutes))
+    shift = 2 * 1440 + 600
+    cpu[shift:] += 35  # a level this host has never held
+    frame = pd.DataFrame({"unique_id": "web-01:cpu_pct", "ds": minutes, "y": cpu})
+    detector = Settings.model_fields["stream_detector"].default
+    scores = score_frame(frame, detector=detector, explain=False)["anomaly_score"].to_numpy()
+
+    rule = next(rule for rule in default_rules() if rule.name == "anomalous-metric")
+    timing = Timing(
+        timedelta(seconds=seconds(rule.for_)),
+        timedelta(seconds=seconds(rule.cooldown)),
+        timedelta(seconds=seconds(rule.resolve_after)),
+    )
+    fired = [
+        index
+        for index, event, _ in run((scores >= rule.threshold).tolist(), timing)
+        if event is Event.firing
+    ]
+    assert fired, "the shift never raised an alert"
+    assert shift <= fired[-1] <= shift + 5  # within minutes of the change
+    assert len(fired) <= 2  # and the two quiet days before it raised at most one more
