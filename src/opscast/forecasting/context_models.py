@@ -3,13 +3,15 @@
 The zoo's forecasters predict the continuation of the series they were fitted on; a
 traffic endpoint must forecast the continuation of the series a client posts, within
 milliseconds, from a model trained once. Gradient-boosted trees over lags do that
-directly: mlforecast recomputes their lag and rolling features from the new context
-(``predict(new_df=...)``) and forecasts recursively. The hybrid keeps the idea of the
-zoo's hybrid (a seasonal baseline plus a learner of what it misses) but uses a baseline
-that is cheap to recompute from any context: the mean of the same time of day over the
-last days, scaled to the level of the last hour. Refitting MSTL per request would cost
-seconds. ``hybrid_lstm`` is seed 5's "LSTM (Hybrid)": the same baseline with an LSTM
-learning its residuals, offered when the ``neural`` extra (torch) is installed.
+directly: their lag, rolling and calendar features are recomputed from the new context
+and they forecast recursively (``tree_recursion``, in numpy; mlforecast's own
+``predict(new_df=...)`` does the same through pandas frames, several times slower). The
+hybrid keeps the idea of the zoo's hybrid (a seasonal baseline plus a learner of what it
+misses) but uses a baseline that is cheap to recompute from any context: the mean of
+the same time of day over the last days, scaled to the level of the last hour.
+Refitting MSTL per request would cost seconds. ``hybrid_lstm`` is seed 5's "LSTM
+(Hybrid)": the same baseline with an LSTM learning its residuals, offered when the
+``neural`` extra (torch) is installed.
 
 Every model here takes and returns single series indexed by timestamps on one grid and
 never predicts negative traffic.
@@ -33,6 +35,11 @@ from opscast.forecasting.lstm_residuals import (
     neural_available,
 )
 from opscast.forecasting.protocol import ForecastingError
+from opscast.forecasting.tree_recursion import (
+    feature_steps,
+    forecast_recursively,
+    one_row_predictor,
+)
 from opscast.timeseries.metrics import mae, mape, rmse, seasonal_naive_scale, smape
 
 FloatArray = npt.NDArray[np.float64]
@@ -124,6 +131,16 @@ class TreeForecaster:
                 f"{self.name} needs {self.context_length} points of context, got {len(context)}"
             )
         recent = context.iloc[-self.context_length :]
+        steps = feature_steps(self._model.ts.features_order_)
+        if steps is None:
+            return self.predict_with_mlforecast(recent, h)
+        stamps = pd.date_range(recent.index[-1], periods=h + 1, freq=self.freq, name="ds")[1:]
+        predict_row = one_row_predictor(self._model.models_[self.name])
+        values = forecast_recursively(predict_row, steps, recent.to_numpy(np.float64), stamps)
+        return pd.Series(np.clip(values, self.floor, None), index=stamps, name=self.name)
+
+    def predict_with_mlforecast(self, recent: pd.Series, h: int) -> pd.Series:
+        """mlforecast's own recursion: what ``predict`` does for features it does not know."""
         result = self._model.predict(h=h, new_df=_long(recent))
         values = np.clip(result[self.name].to_numpy(dtype=np.float64), self.floor, None)
         return pd.Series(values, index=pd.DatetimeIndex(result["ds"]), name=self.name)

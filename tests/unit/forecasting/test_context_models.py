@@ -16,11 +16,13 @@ from opscast.forecasting.context_models import (
     CONTEXT_MODELS,
     NEURAL_CONTEXT_MODELS,
     PROFILE_DAYS,
+    TreeForecaster,
     context_forecaster,
     profile_baseline,
     rolling_origin,
     score,
 )
+from opscast.forecasting.tree_recursion import feature_steps
 from opscast.simulate import simulate_traffic
 
 SEASON = 96  # 15-minute steps per day
@@ -120,3 +122,37 @@ def test_rolling_origin_layout(traffic: pd.Series) -> None:
     np.testing.assert_array_equal(points["actual"], traffic.loc[points["ds"]].to_numpy())
     with pytest.raises(ForecastingError, match="too few"):
         rolling_origin(model, traffic.iloc[: model.context_length + 3], h=4, step=1, n_windows=1)
+
+
+@pytest.fixture(scope="module")
+def trees(traffic: pd.Series) -> dict[str, TreeForecaster]:
+    return {
+        learner: TreeForecaster(learner, freq="15min", season_length=SEASON).fit(
+            traffic.iloc[: 9 * SEASON]
+        )
+        for learner in ("xgboost", "lightgbm")
+    }
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    learner=st.sampled_from(["xgboost", "lightgbm"]),
+    end=st.integers(9 * SEASON, 12 * SEASON),
+    h=st.integers(1, 2 * SEASON),
+)
+def test_the_numpy_recursion_forecasts_what_mlforecast_does(
+    trees: dict[str, TreeForecaster], traffic: pd.Series, learner: str, end: int, h: int
+) -> None:
+    """Same lags, rolling means and calendar of each step, same trees: same forecast."""
+    model = trees[learner]
+    recent = traffic.iloc[:end].iloc[-model.context_length :]
+    fast = model.predict(recent, h)
+    reference = model.predict_with_mlforecast(recent, h)
+    assert fast.index.equals(reference.index)
+    np.testing.assert_allclose(fast.to_numpy(), reference.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_features_outside_the_plan_leave_the_recursion_to_mlforecast() -> None:
+    assert feature_steps(["lag1", "rolling_mean_lag1_window_size4", "hour"]) is not None
+    assert feature_steps(["lag1", "expanding_mean_lag1"]) is None
+    assert feature_steps(["lag1", "week"]) is None
