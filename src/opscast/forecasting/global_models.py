@@ -59,8 +59,10 @@ def feature_plan(
     transforms: dict[int, list[Any]] = {1: [RollingMean(window_size=window)]}
     if isinstance(freq, int):
         return lags, transforms, []
-    offset = pd.tseries.frequencies.to_offset(freq)
-    sub_daily = offset is not None and pd.Timedelta(offset.nanos, unit="ns") < pd.Timedelta(days=1)
+    # a calendar step (a week anchored on a weekday, a month) has no fixed length, so the
+    # step is measured from a date; only steps shorter than a day have hours worth learning
+    start = pd.Timestamp("2000-01-03")
+    sub_daily = start + pd.tseries.frequencies.to_offset(freq) - start < pd.Timedelta(days=1)
     dates = ["hour", "dayofweek"] if sub_daily else ["dayofweek", "month"]
     return lags, transforms, dates
 

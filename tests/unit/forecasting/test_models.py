@@ -56,6 +56,22 @@ def test_good_models_beat_the_naive_forecast(model: str) -> None:
     assert scores[model]["mae"] < 0.6 * scores["naive"]["mae"]
 
 
+@pytest.mark.parametrize("freq", ["W-SUN", "MS", "QS"])
+@pytest.mark.parametrize("model", ["lightgbm", "auto"])
+def test_calendar_steps_without_a_fixed_length_forecast(freq: str, model: str) -> None:
+    """Weeks on a weekday, months and quarters have no length in nanoseconds."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2015-01-01", periods=80, freq=freq)
+    data = pd.concat(
+        pd.DataFrame({"unique_id": uid, "ds": ds, "y": 50 + rng.normal(0, 5, 80).cumsum()})
+        for uid in ("a", "b")
+    )
+    frame = forecast(data, model, 4).forecasts
+    assert frame.groupby("unique_id").size().to_dict() == {"a": 4, "b": 4}
+    assert frame["ds"].min() == ds[-1] + ds.freq
+    assert np.isfinite(frame[model]).all()
+
+
 def test_integer_steps_work() -> None:
     data = pd.DataFrame({"unique_id": "s", "ds": range(60), "y": np.sin(np.arange(60) / 3) + 5})
     frame = forecast(data, "theta", 5, season_length=1).forecasts
