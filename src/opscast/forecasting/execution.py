@@ -67,13 +67,20 @@ def resolve_jobs(jobs: int | None) -> int:
 
 
 def worker_context() -> BaseContext:
-    """Plain fork in a single-threaded process, the fork server beside threads.
+    """Plain fork from a process that runs nothing else, the fork server beside threads.
 
     Fork is the fastest start and needs no ``if __name__ == "__main__"`` guard in a
-    user's script; once other threads run, only the fork server is safe (see above).
+    user's script. A command line with a progress bar is still "nothing else": the bar's
+    refresh thread is a daemon that only writes to the terminal. Called from any other
+    thread (a request handler, a job), or with other threads alive that the process
+    waits for, only the fork server is safe (see above).
     """
     methods = multiprocessing.get_all_start_methods()
-    if threading.active_count() == 1 and "fork" in methods:
+    others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
+    alone = threading.current_thread() is threading.main_thread() and all(
+        thread.daemon for thread in others
+    )
+    if alone and "fork" in methods:
         return multiprocessing.get_context("fork")
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opscast.forecasting.conformal import step_half_widths
-from opscast.forecasting.execution import SeriesRunner, available_cores, fit_predict, resolve_jobs
+from opscast.forecasting.execution import (
+    SeriesRunner,
+    available_cores,
+    fit_predict,
+    resolve_jobs,
+    worker_context,
+)
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.zoo import ModelSpec, single_model
 
@@ -116,3 +122,20 @@ def test_workers_do_not_inherit_a_lock_another_thread_of_the_caller_holds() -> N
         holder.join()
     expected = frame.groupby("unique_id", as_index=False)["y"].mean()
     pd.testing.assert_frame_equal(means, expected)
+
+
+def test_a_command_with_only_a_progress_bars_thread_still_forks() -> None:
+    """Fork needs no ``__main__`` guard in a user's script and starts fastest; a daemon
+    thread that only redraws a progress bar does not make it unsafe."""
+    stop = threading.Event()
+    refresher = threading.Thread(target=stop.wait, daemon=True)
+    refresher.start()
+    try:
+        assert worker_context().get_start_method() == "fork"
+        waited_for = threading.Thread(target=stop.wait)
+        waited_for.start()
+        assert worker_context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+    refresher.join()
+    waited_for.join()
