@@ -43,6 +43,10 @@ DASK_HINT = "distributed fitting needs Dask; install it with: pip install 'opsca
 LOCAL_CHUNKS = 20  # progress updates per stage when running here
 MIN_LOCAL_CHUNK = 25  # series: below that a chunk's fixed cost outweighs a progress update
 CHUNKS_PER_THREAD = 4  # enough to balance uneven series over a cluster's threads
+# series per chunk under a deadline: a started chunk runs to its end, so small chunks
+# keep the overshoot of a slow model (AutoTheta on a season of 52: 4 s a fit) to one
+# series per worker
+TIMED_CHUNK = 1
 # imported once by the fork server, not by every worker it starts
 WORKER_PRELOAD = ["opscast.forecasting.forecast", "statsforecast.models"]
 
@@ -178,14 +182,18 @@ class SeriesRunner:
                 ) from None
         return self._client
 
-    def _chunk_count(self, n_series: int) -> int:
+    def _chunk_count(self, n_series: int, *, timed: bool = False) -> int:
+        if self.scheduler is None and timed:
+            return max(1, n_series // TIMED_CHUNK)
         if self.scheduler is None:
             wanted = max(LOCAL_CHUNKS, CHUNKS_PER_THREAD * self.jobs)
             return max(1, min(wanted, n_series // MIN_LOCAL_CHUNK))
         threads = sum(self._dask().nthreads().values()) or 1
         return min(n_series, CHUNKS_PER_THREAD * threads)
 
-    def _chunks(self, df: pd.DataFrame, ids: Sequence[Any] | None) -> list[pd.DataFrame]:
+    def _chunks(
+        self, df: pd.DataFrame, ids: Sequence[Any] | None, *, timed: bool = False
+    ) -> list[pd.DataFrame]:
         order = pd.Index(ids if ids is not None else df["unique_id"].unique())
         if order.empty:
             return []
@@ -193,7 +201,7 @@ class SeriesRunner:
         rank = pd.Series(range(len(order)), index=order)
         frame = frame.assign(_rank=frame["unique_id"].map(rank).to_numpy())
         frame = frame.sort_values(["_rank", "ds"], kind="stable", ignore_index=True)
-        size = math.ceil(len(order) / self._chunk_count(len(order)))
+        size = math.ceil(len(order) / self._chunk_count(len(order), timed=timed))
         bounds = frame["_rank"].searchsorted(range(0, len(order), size)).tolist()
         bounds.append(len(frame))
         clean = frame.drop(columns="_rank")
@@ -212,7 +220,7 @@ class SeriesRunner:
 
         ``ids`` restricts and orders the series (most important first).
         """
-        chunks = self._chunks(df, ids)
+        chunks = self._chunks(df, ids, timed=deadline is not None)
         sizes = [int(chunk["unique_id"].nunique()) for chunk in chunks]
         total = sum(sizes)
         started = time.monotonic()
@@ -235,11 +243,12 @@ class SeriesRunner:
                 progress(done)
         elif self.scheduler is None:
             pool = self._local_pool()
-            # at most one chunk queued per worker beyond the running ones, so a deadline
-            # leaves the least important chunks unstarted
+            # at most one chunk queued per worker beyond the running ones (none under a
+            # deadline), so a deadline leaves the least important chunks unstarted
             pending: dict[Future[pd.DataFrame], int] = {}
             queue = iter(enumerate(chunks))
-            for index, chunk in itertools.islice(queue, 2 * self.jobs):
+            in_flight = self.jobs if deadline is not None else 2 * self.jobs
+            for index, chunk in itertools.islice(queue, in_flight):
                 pending[pool.submit(work, chunk)] = index
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)

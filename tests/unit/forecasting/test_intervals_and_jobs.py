@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from functools import partial
 
 import numpy as np
@@ -139,3 +140,19 @@ def test_a_command_with_only_a_progress_bars_thread_still_forks() -> None:
         stop.set()
     refresher.join()
     waited_for.join()
+
+
+def slow_means(chunk: pd.DataFrame) -> pd.DataFrame:
+    time.sleep(0.2 * chunk["unique_id"].nunique())  # a slow model: 0.2 s a series
+    return chunk.groupby("unique_id", as_index=False)["y"].mean()
+
+
+def test_a_deadline_stops_the_work_within_a_series_per_worker() -> None:
+    """A started chunk runs to its end, so chunks under a deadline hold one series: the
+    run stops soon after the deadline instead of finishing whole batches of slow fits."""
+    frame = pd.DataFrame({"unique_id": np.repeat([f"s{i:02d}" for i in range(60)], 3), "y": 1.0})
+    frame["ds"] = frame.groupby("unique_id").cumcount()
+    with SeriesRunner(jobs=2) as runner:
+        done = runner.run(slow_means, frame, "slow", deadline=time.monotonic() + 1.0)
+    # 1 s of two workers is about 10 series; whole 25-series chunks would have been 50+
+    assert 2 <= len(done) <= 16
