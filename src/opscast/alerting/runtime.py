@@ -31,6 +31,7 @@ from opscast.alerting.rules import load_rules
 from opscast.alerting.sources import anything_new, read_sources, start_cursors
 from opscast.config import Settings
 from opscast.db import Database, utc_now
+from opscast.event_wait import wake_or_timeout
 from opscast.observability import get_logger
 from opscast.registry.store import ModelStore
 from opscast.streaming.topics import ANOMALY_PREDICTIONS
@@ -155,8 +156,5 @@ class AlertingRuntime:
                 await asyncio.to_thread(self.tick)
             except Exception as exc:  # a database hiccup: log, keep ticking
                 log.error("alerting.tick_failed", error=f"{type(exc).__name__}: {exc}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._kick.wait(), timeout=self.settings.alert_delivery_poll_seconds
-                )
+            await wake_or_timeout(self._kick, self.settings.alert_delivery_poll_seconds)
             self._kick.clear()

@@ -40,6 +40,7 @@ from opscast.anomaly.features import FEATURE_NAMES
 from opscast.anomaly.training import RETRAINABLE, TrainedDetectors
 from opscast.config import Settings
 from opscast.db import Database, utc_now
+from opscast.event_wait import wake_or_timeout
 from opscast.observability import INGESTED_POINTS, get_logger
 from opscast.registry.store import ModelStore
 from opscast.series.repository import SeriesRepository
@@ -298,8 +299,7 @@ class StreamPipeline:
                 log.error("stream.outbox_replay_failed", error=str(exc)[:300])
             if self._backlog:  # the broker refused: give it a moment before the next try
                 await asyncio.sleep(RECONNECT_SECONDS / 5)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._replay_now.wait(), timeout=RECONNECT_SECONDS)
+            await wake_or_timeout(self._replay_now, RECONNECT_SECONDS)
 
     # -- stages -------------------------------------------------------------------
 
