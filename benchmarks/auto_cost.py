@@ -80,6 +80,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=359)
     args = parser.parse_args()
+    if args.series < 1:
+        parser.error("--series must be at least 1")
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "weekly.csv"
         frame = weekly_set(args.series)
