@@ -20,6 +20,7 @@ never predicts negative traffic.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, Self
 
 import numpy as np
@@ -36,6 +37,7 @@ from opscast.forecasting.lstm_residuals import (
 )
 from opscast.forecasting.protocol import ForecastingError
 from opscast.forecasting.tree_recursion import (
+    Feature,
     feature_steps,
     forecast_recursively,
     one_row_predictor,
@@ -73,6 +75,12 @@ def _long(values: pd.Series) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class _Stepper:
+    features: list[Feature] | None
+    predict_row: Callable[[FloatArray], FloatArray]
+
+
 class TreeForecaster:
     """LightGBM or XGBoost over lags at the day and its double, rolling means and the clock.
 
@@ -99,10 +107,27 @@ class TreeForecaster:
         self.seed = seed
         self._model: Any = None
         self._context_length = 0
+        self._stepper: _Stepper | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the stepper is rebuilt from the model on first use, and holds closures
+        return {**self.__dict__, "_stepper": None}
 
     @property
     def context_length(self) -> int:
         return self._context_length
+
+    def _steps(self) -> _Stepper:
+        """Feature plan and row predictor, built once per fitted or loaded model (a
+        request would otherwise parse names and compile trees every time)."""
+        stepper = getattr(self, "_stepper", None)  # absent in models pickled before it
+        if stepper is None:
+            stepper = _Stepper(
+                feature_steps(self._model.ts.features_order_),
+                one_row_predictor(self._model.models_[self.name]),
+            )
+            self._stepper = stepper
+        return stepper
 
     def fit(self, history: pd.Series) -> Self:
         from mlforecast import MLForecast
@@ -120,6 +145,7 @@ class TreeForecaster:
             date_features=dates,
         )
         self._model.fit(_long(history), static_features=[])
+        self._stepper = None
         self._context_length = max(lags) + self.season_length
         return self
 
@@ -131,12 +157,13 @@ class TreeForecaster:
                 f"{self.name} needs {self.context_length} points of context, got {len(context)}"
             )
         recent = context.iloc[-self.context_length :]
-        steps = feature_steps(self._model.ts.features_order_)
-        if steps is None:
+        stepper = self._steps()
+        if stepper.features is None:
             return self.predict_with_mlforecast(recent, h)
         stamps = pd.date_range(recent.index[-1], periods=h + 1, freq=self.freq, name="ds")[1:]
-        predict_row = one_row_predictor(self._model.models_[self.name])
-        values = forecast_recursively(predict_row, steps, recent.to_numpy(np.float64), stamps)
+        values = forecast_recursively(
+            stepper.predict_row, stepper.features, recent.to_numpy(np.float64), stamps
+        )
         return pd.Series(np.clip(values, self.floor, None), index=stamps, name=self.name)
 
     def predict_with_mlforecast(self, recent: pd.Series, h: int) -> pd.Series:

@@ -24,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from opscast.forecasting.tree_arrays import compile_trees
+
 FloatArray = npt.NDArray[np.float64]
 LAG = re.compile(r"lag(\d+)")
 ROLLING_MEAN = re.compile(r"rolling_mean_lag(\d+)_window_size(\d+)")
@@ -56,12 +58,23 @@ def feature_steps(names: Sequence[str]) -> list[Feature] | None:
 
 
 def one_row_predictor(regressor: Any) -> Callable[[FloatArray], FloatArray]:
-    """The regressor's prediction for a row of features, without the sklearn wrapper's
-    per-call checks where the library offers that (LightGBM's booster)."""
+    """The regressor's prediction for a row of features: its trees stepped in numpy where
+    they compile (``tree_arrays``), else the library without the sklearn wrapper's
+    per-call checks where it offers that (LightGBM's booster). Rows with a missing value
+    always go to the library, which alone knows where each split sends them."""
+    # LightGBM's booster: its sklearn wrapper would check names on every call
     booster = getattr(regressor, "booster_", None)
-    if booster is not None:  # LightGBM: the wrapper would check names on every call
-        return lambda row: np.asarray(booster.predict(row), dtype=np.float64)
-    return lambda row: np.asarray(regressor.predict(row), dtype=np.float64)
+    library = regressor.predict if booster is None else booster.predict
+    trees = compile_trees(regressor)
+    if trees is None:
+        return lambda row: np.asarray(library(row), dtype=np.float64)
+
+    def predict(row: FloatArray) -> FloatArray:
+        if np.isnan(row).any():
+            return np.asarray(library(row), dtype=np.float64)
+        return np.array([trees.predict(row)])
+
+    return predict
 
 
 def forecast_recursively(

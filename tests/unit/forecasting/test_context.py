@@ -88,3 +88,37 @@ def test_context_keeps_posted_values_and_calendar() -> None:
     assert context.history_points == 48
     assert context.filled_points == 2  # the two steps skipped between the posted points
     assert context.shift_weeks > 0
+
+
+@given(
+    offset_hours=st.integers(min_value=-500, max_value=3000),
+    length=st.integers(min_value=1, max_value=7 * 24),
+    dropped=st.sets(st.integers(min_value=0, max_value=28 * 24 - 1), max_size=200),
+    shuffled=st.booleans(),
+    utc_seconds=st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_the_context_takes_every_stored_point_of_its_span_and_no_other(
+    offset_hours: int, length: int, dropped: set[int], shuffled: bool, utc_seconds: bool
+) -> None:
+    history = hourly(28)
+    history = history.drop(history.index[sorted(dropped)])
+    if utc_seconds:  # another zone and unit than the grid pandas builds by default
+        history.index = history.index.tz_localize("UTC").as_unit("s")
+    if shuffled:
+        history = history.sample(frac=1.0, random_state=len(dropped))
+    first = history.index.max() + offset_hours * STEP
+    try:
+        context = build_context(history, pd.Series([1.0], index=[first]), STEP, length)
+    except ForecastingError:
+        return  # the history is too short for this span: refused, as tested above
+    span = first - length * STEP + np.arange(length) * STEP
+    stored = history.index + context.shift_weeks * WEEK
+    assert context.history_points == int(np.isin(span, stored).sum())
+    before = context.values.iloc[:length]
+    assert before.index.equals(pd.DatetimeIndex(span))
+    # a weekly series: each stored point keeps the value of its weekday and hour
+    kept = before[np.isin(span, stored)]
+    np.testing.assert_array_equal(
+        kept.to_numpy(), (kept.index.dayofweek * 100 + kept.index.hour).to_numpy()
+    )
