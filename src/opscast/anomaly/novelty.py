@@ -16,7 +16,18 @@ Benchmark (Numenta's HTM sequence memory, CAD OSE's contexts, ARTime's categorie
    current and the previous half of ``memory``) gives ``1 / (1 + count)``; the raw
    score is the mean over scales and patterns, so 1 means "never seen, at any scale,
    in any context" and a pattern seen a few times fades fast.
-4. **Rest.** Nothing is reported for the first ``warmup`` points, when every
+4. **Records.** A value beyond the range of the raw values of the last ``memory``
+   points (the completed blocks kept as for the symbols, and the current block so far)
+   by more than ``spatial_tolerance`` of that range is flagged whatever its pattern:
+   HTM's "spatial anomaly" check, with the 5 % Numenta uses for NAB. A pattern can
+   look familiar at every scale while the value under it is a record; this catches the
+   record at its first point. Its score grows with the break, ``0.5 + excess / 2`` for
+   an excess in widths of the range, up to 1 at a full width: a noisy metric creeping
+   to a new high (a filling disk, daily) scores just above the threshold and stays
+   below the shipped alert rule's 0.7, while a jump of a whole range pages. Records
+   rest on their own and start no rest of the patterns, so the new patterns of the
+   change a record may begin still raise their alarm.
+5. **Rest.** Nothing is reported for the first ``warmup`` points, when every
    pattern is new. After that, a raw score at or above ``rest_level`` silences the
    next ``rest`` points (reported 0): the onset of a change is the news, its
    continuation is not, and
@@ -46,21 +57,24 @@ BLOCKS = 64
 """The range is kept as the min and max of 64 blocks of ``memory // 64`` points."""
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 """Fibonacci hashing: the top bits of key * 2^64 / phi spread nearby keys apart."""
+NEVER = np.iinfo(np.int64).min // 2
+"""The position of an alarm that never happened: any rest after it is long over."""
 
 
 @dataclass
 class NoveltyDetector:
     """Mean novelty of multi-scale contexts, with a rest after each alarm (module doc)."""
 
-    scales: tuple[int, ...] = (8, 12, 20)
-    levels: int = 8
+    scales: tuple[int, ...] = (6, 12, 24)
+    levels: int = 6
     orders: int = 4
     memory: int = 8000
     rest: int = 100
-    rest_level: float = 0.5
+    rest_level: float = 0.45
     warmup: int = 150
     bits: int = 14
-    threshold: float = 0.5
+    threshold: float = 0.45
+    spatial_tolerance: float = 0.05
     name: str = "novelty"
 
     def __post_init__(self) -> None:
@@ -115,6 +129,13 @@ class NoveltyDetector:
             low, high, blocks = trailing_range(smooth, positions, self.block)
             symbols.append(symbolize(smooth, low, high, self.levels))
             ranges.append(blocks)
+        low, high, blocks = trailing_range(x, positions, self.block)
+        ranges.append(blocks)
+        # a record is measured against every value so far, the current block's too, or
+        # a climbing metric would break the range of completed blocks at every step
+        low = np.fmin(low, block_so_far(x, positions, self.block, np.minimum, np.inf))
+        high = np.fmax(high, block_so_far(x, positions, self.block, np.maximum, -np.inf))
+        record = record_score(x, low, high, self.spatial_tolerance)
         keys = self.keys(symbols, n)
         first = 0 if tail is None else max(0, n - tail)
         counts = pane_counts(bucket_of(keys, self.bits), positions, self.pane, first)
@@ -123,11 +144,19 @@ class NoveltyDetector:
             raw = raw + 1.0 / (1.0 + counts[:, column])
         raw = np.concatenate((np.zeros(first), raw / keys.shape[1]))
         raw = np.where(positions < self.warmup, 0.0, raw)
-        loud = np.where(raw >= self.rest_level, positions, np.iinfo(np.int64).min // 2)
+        # only a new pattern starts a rest: a record that starts one would silence the
+        # patterns of the change it begins
+        loud = np.where(raw >= self.rest_level, positions, NEVER)
         last_loud = np.maximum.accumulate(loud) if n else loud
-        before = np.concatenate(([np.iinfo(np.int64).min // 2], last_loud[:-1]))
-        scores = np.where(positions - before <= self.rest, 0.0, raw)
-        return NoveltyTrace(scores, symbols, ranges, keys, last_loud)
+        before = np.concatenate(([NEVER], last_loud[:-1]))
+        record = np.where((np.arange(n) < first) | (positions < self.warmup), 0.0, record)
+        # records rest on their own: a climbing metric breaks one after another
+        broken = np.where(record > 0, positions, NEVER)
+        last_record = np.maximum.accumulate(broken) if n else broken
+        record_before = np.concatenate(([NEVER], last_record[:-1]))
+        record = np.where(positions - record_before <= self.rest, 0.0, record)
+        scores = np.where(positions - before <= self.rest, 0.0, np.maximum(raw, record))
+        return NoveltyTrace(scores, symbols, ranges, keys, last_loud, last_record)
 
     def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
         """(n, keys_per_point) pattern of each point, scale by scale, order by order."""
@@ -150,9 +179,10 @@ class NoveltyTrace:
     scores: FloatArray
     symbols: list[IntArray]
     ranges: list[tuple[FloatArray, FloatArray]]
-    """Per scale, the min and max of each block, oldest block first."""
+    """Per scale, then for the raw values, the min and max of each block, oldest first."""
     keys: npt.NDArray[np.int64]
     last_loud: IntArray
+    last_record: IntArray
 
 
 def smoothed(x: FloatArray, m: int) -> FloatArray:
@@ -211,6 +241,38 @@ def _prefix_and_ring(
     return np.asarray(cells.ravel(), dtype=np.float64), np.asarray(per_block, dtype=np.float64)
 
 
+def block_so_far(
+    values: FloatArray, positions: IntArray, block: int, extreme: np.ufunc, empty: float
+) -> FloatArray:
+    """The extreme of the values before each point inside its block (``empty`` at a
+    block's first point), blocks counted from the series start as in ``trailing_range``."""
+    n = len(values)
+    if not n:
+        return np.empty(0)
+    lead = int(positions[0] % block)
+    blocks = -(-(lead + n) // block)
+    grid = np.full(blocks * block, empty)
+    grid[lead : lead + n] = values
+    cells = grid.reshape(blocks, block)
+    so_far = np.full(cells.shape, empty)
+    so_far[:, 1:] = extreme.accumulate(cells, axis=1)[:, :-1]
+    return np.asarray(so_far.ravel()[lead : lead + n], dtype=np.float64)
+
+
+def record_score(
+    values: FloatArray, low: FloatArray, high: FloatArray, tolerance: float
+) -> FloatArray:
+    """0.5 plus half the excess beyond [low, high] in widths of the range, at most 1,
+    where that excess is above ``tolerance`` (any departure from a flat range scores 1);
+    0 elsewhere and before any range exists."""
+    span = high - low
+    with np.errstate(invalid="ignore", divide="ignore"):  # no range yet: inf - inf
+        gap = np.maximum(values - high, low - values)
+        excess = np.where(span > 0, gap / span, np.where(gap > 0, np.inf, 0.0))
+    broken = np.isfinite(low) & np.isfinite(high) & (excess > tolerance)
+    return np.where(broken, np.minimum(1.0, 0.5 + excess / 2), 0.0)
+
+
 def symbolize(values: FloatArray, low: FloatArray, high: FloatArray, levels: int) -> IntArray:
     """Bins of width (high - low) / levels, numbered from the range's low minus one range
     width (0) to its high plus one range width (3 * levels - 1), farther values clipped.
@@ -267,7 +329,6 @@ def pane_counts(
     return counts
 
 
-NEVER = np.iinfo(np.int64).min // 2
 Array = TypeVar("Array", bound=np.ndarray[Any, Any])
 
 
@@ -291,10 +352,11 @@ class NoveltyFleet:
         self._size = 1 << d.bits
         self._base = 3 * d.levels + 1
         self._marker = 3 * d.levels
-        scales = len(d.scales)
+        scales = len(d.scales) + 1  # the last range is the raw values
         self.count = np.zeros(0, dtype=np.int64)
         self.begin = np.zeros(0, dtype=np.int64)
         self.last_loud = np.zeros(0, dtype=np.int64)
+        self.last_record = np.zeros(0, dtype=np.int64)
         self.raw = np.zeros((0, self._span))
         self.block_min = np.zeros((0, scales, BLOCKS))
         self.block_max = np.zeros((0, scales, BLOCKS))
@@ -318,6 +380,7 @@ class NoveltyFleet:
         self.count = more(self.count, 0)
         self.begin = more(self.begin, 0)
         self.last_loud = more(self.last_loud, NEVER)
+        self.last_record = more(self.last_record, NEVER)
         self.raw = more(self.raw, 0.0)
         self.block_min, self.block_max = more(self.block_min, inf), more(self.block_max, -inf)
         self.ring_min, self.ring_max = more(self.ring_min, inf), more(self.ring_max, -inf)
@@ -341,12 +404,12 @@ class NoveltyFleet:
             return row
         trace = d.trace(values, start, tail=d.rest)
         self.last_loud[row] = trace.last_loud[-1]
+        self.last_record[row] = trace.last_record[-1]
         kept = np.arange(max(start, end - self._span), end)
         self.raw[row, kept % self._span] = values[kept - start]
         block_ids = np.unique(np.arange(start, end) // d.block)
         done = block_ids < end // d.block
-        for index in range(len(d.scales)):
-            low, high = trace.ranges[index]
+        for index, (low, high) in enumerate(trace.ranges):
             full = block_ids[done][-BLOCKS:]
             self.block_min[row, index, full % BLOCKS] = low[done][-BLOCKS:]
             self.block_max[row, index, full % BLOCKS] = high[done][-BLOCKS:]
@@ -354,6 +417,7 @@ class NoveltyFleet:
             self.ring_max[row, index] = self.block_max[row, index].max()
             if not done[-1]:
                 self.now_min[row, index], self.now_max[row, index] = low[-1], high[-1]
+        for index in range(len(d.scales)):
             ring = self.symbols[index]
             back = np.arange(max(start, end - ring.shape[1]), end)
             ring[row, back % ring.shape[1]] = trace.symbols[index][back - start]
@@ -381,9 +445,7 @@ class NoveltyFleet:
             for lag in range(m - 2, -1, -1):
                 total = total + raw_values.take(rows * span + (at - lag) % span)
             smooth = total / np.minimum(seen, float(m))
-            low, high = self.ring_min[rows, index], self.ring_max[rows, index]
-            low = np.where(np.isinf(low), self.now_min[rows, index], low)
-            high = np.where(np.isinf(high), self.now_max[rows, index], high)
+            low, high = self._range(rows, index)
             symbol = symbolize(smooth, low, high, d.levels)
             ring = self.symbols[index]
             width = ring.shape[1]
@@ -395,6 +457,7 @@ class NoveltyFleet:
                 column += 1
             ring[rows, at % width] = symbol
             self._extend_range(rows, index, at, smooth)
+        record = self._record(rows, at, values)
         pane = at // d.pane
         shift = (np.uint32(16) * (pane % 2)).astype(np.uint32)
         starting = at % d.pane == 0
@@ -410,7 +473,7 @@ class NoveltyFleet:
         for column in range(d.keys_per_point):
             raw = raw + 1.0 / (1.0 + counts[column])
         raw = np.where(at < d.warmup, 0.0, raw / d.keys_per_point)
-        scores = np.where(at - self.last_loud[rows] <= d.rest, 0.0, raw)
+        scores = np.where(at - self.last_loud[rows] <= d.rest, 0.0, np.maximum(raw, record))
         self.last_loud[rows] = np.where(raw >= d.rest_level, at, self.last_loud[rows])
         one = np.uint32(1) << shift
         table[cells] = words + one
@@ -422,6 +485,26 @@ class NoveltyFleet:
             np.add.at(table, cells[:, shared].ravel(), np.tile(one[shared], len(cells)))
         self.count[rows] = at + 1
         return scores
+
+    def _record(self, rows: IntArray, at: IntArray, values: FloatArray) -> FloatArray:
+        """The record score of each value against its row's raw range (``trace``), which
+        the value then joins; 0 in the warm-up and in the rest after a record."""
+        raw = len(self.detector.scales)
+        low = np.fmin(self.ring_min[rows, raw], self.now_min[rows, raw])
+        high = np.fmax(self.ring_max[rows, raw], self.now_max[rows, raw])
+        record = record_score(values, low, high, self.detector.spatial_tolerance)
+        self._extend_range(rows, raw, at, values)
+        record = np.where(at < self.detector.warmup, 0.0, record)
+        recent = self.last_record[rows]
+        self.last_record[rows] = np.where(record > 0, at, recent)
+        return np.where(at - recent <= self.detector.rest, 0.0, record)
+
+    def _range(self, rows: IntArray, index: int) -> tuple[FloatArray, FloatArray]:
+        """Each row's range for ``index`` before its next value (``trailing_range``)."""
+        low, high = self.ring_min[rows, index], self.ring_max[rows, index]
+        low = np.where(np.isinf(low), self.now_min[rows, index], low)
+        high = np.where(np.isinf(high), self.now_max[rows, index], high)
+        return low, high
 
     def _extend_range(self, rows: IntArray, index: int, at: IntArray, smooth: FloatArray) -> None:
         block = self.detector.block
