@@ -21,6 +21,8 @@ the "probationary period" of the Numenta Anomaly Benchmark.
 - ``windowed_gaussian``: the Numenta benchmark's windowed Gaussian baseline, kept as
   a like-for-like peer in the benchmark.
 - ``ensemble``: the mean of two robust detectors, a multi-day and a one-day baseline.
+- ``lstm_autoencoder`` (``lstm_autoencoder.py``, needs ``opscast[neural]``): how badly an
+  LSTM autoencoder trained on the first points rebuilds each recent window.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from scipy.special import log_ndtr, ndtr
 
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, as_values, rolling_features
 from opscast.anomaly.likelihood import anomaly_likelihood, likelihood
+from opscast.anomaly.lstm_autoencoder import LSTMAutoencoderDetector, require_torch
 from opscast.anomaly.novelty import NoveltyDetector
 from opscast.anomaly.trailing import mean_std, median_std, refresh_stride, trailing_stats
 
@@ -313,6 +316,11 @@ class EnsembleDetector:
         return np.asarray(stacked.mean(axis=0), dtype=np.float64)
 
 
+def _lstm_autoencoder() -> Detector:
+    require_torch()
+    return LSTMAutoencoderDetector()
+
+
 DETECTORS: dict[str, Callable[[], Detector]] = {
     "novelty": NoveltyDetector,
     "robust": RobustDetector,
@@ -320,6 +328,7 @@ DETECTORS: dict[str, Callable[[], Detector]] = {
     "half_space_trees": HalfSpaceTreesDetector,
     "ensemble": EnsembleDetector,
     "windowed_gaussian": WindowedGaussianDetector,
+    "lstm_autoencoder": _lstm_autoencoder,
 }
 
 

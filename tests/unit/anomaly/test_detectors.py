@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import require_extra
 from opscast.anomaly.detectors import (
     DETECTORS,
     Detector,
@@ -18,12 +19,16 @@ from opscast.anomaly.detectors import (
     WindowedGaussianDetector,
     make_detector,
 )
+from opscast.anomaly.lstm_autoencoder import LSTMAutoencoderDetector
 from opscast.anomaly.novelty import NoveltyDetector
 from opscast.anomaly.stream import RobustEvents, StreamScorer
 
 
 def small(name: str) -> Detector:
     """Each detector with windows small enough for short generated series."""
+    if name == "lstm_autoencoder":
+        require_extra("torch", "neural")
+        return LSTMAutoencoderDetector(window=4, hidden=4, train_size=30, epochs=2, long=50)
     detectors: dict[str, Detector] = {
         "novelty": NoveltyDetector(scales=(1, 3), memory=40, rest=5, warmup=5, bits=6),
         "robust": RobustDetector(window=20, long=50),
