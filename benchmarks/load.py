@@ -1,13 +1,15 @@
-"""Load on loopback: many clients for a fixed time on four endpoints, beside bare FastAPI.
+"""Load on loopback: many clients for a fixed time on five endpoints, beside bare FastAPI.
 
 Run: ``.venv/bin/python benchmarks/load.py [--duration 60] [--clients 64 256]
-[--workers 1 2] [--endpoints forecast tickets collect predict]``; ``--quick`` is a 5 s
+[--workers 1 2] [--endpoints forecast tickets collect predict demand]``; ``--quick`` is a 5 s
 run at 64 clients on one worker.
 
 Every server listens on 127.0.0.1 only and every request goes there. opscast runs as
 ``opscast serve --workers N`` on demo incidents with the champions trained before any
-timing (``serving.py: prepare``) and the traffic model of ``/forecast/predict`` trained
-too; the peer is one uvicorn process of a bare FastAPI app with the same four routes,
+timing (``serving.py: prepare``), the traffic model of ``/forecast/predict`` trained too
+and, for ``demand``, the store-demand model of ``POST /predict`` trained on simulated
+sales through ``opscast demand prepare|features|train|evaluate``; the peer is one uvicorn process
+of a bare FastAPI app with the same five routes,
 each validating the same request model as opscast and answering a constant. Each cell
 is a closed loop: ``clients`` coroutines each send a request, wait for the answer and
 send the next until ``duration`` seconds have passed. A request that does not answer
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 from fastapi import FastAPI
 
 HERE = Path(__file__).resolve()
@@ -43,12 +46,15 @@ sys.path.insert(0, str(HERE.parent))
 
 from serving import free_port, prepare  # noqa: E402
 
+from opscast.demand.schemas import PredictIn  # noqa: E402
 from opscast.incidents.schemas import ForecastRequest  # noqa: E402
 from opscast.streaming.schemas import CollectIn  # noqa: E402
 from opscast.tickets.schemas import TicketCreate  # noqa: E402
 from opscast.traffic.schemas import PredictRequest  # noqa: E402
 
 START = "2026-06-01T00:00:00"
+DEMAND_START = "2022-01-01"
+DEMAND_DAYS = 3 * 365
 TRAFFIC_POINTS = 48
 START_SECONDS = 600
 
@@ -90,16 +96,23 @@ def predict_body(_number: int) -> dict[str, Any]:
     }
 
 
+def demand_body(number: int) -> dict[str, Any]:
+    """Seed 3's one row: a store-item of the simulated sales and a day they cover."""
+    day = pd.Timestamp(DEMAND_START) + pd.Timedelta(days=500 + number % 300)
+    return {"store": 1 + number % 2, "item": 1 + number % 3, "date": day.date().isoformat()}
+
+
 ENDPOINTS: dict[str, tuple[str, Body]] = {
     "forecast": ("/forecast", forecast_body),
     "tickets": ("/tickets/", ticket_body),
     "collect": ("/collect", collect_body),
     "predict": ("/forecast/predict", predict_body),
+    "demand": ("/predict", demand_body),
 }
 
 
 def bare_app() -> FastAPI:
-    """The peer: the same four routes and request models, each answering a constant."""
+    """The peer: the same five routes and request models, each answering a constant."""
     app = FastAPI()
     forecast = {"category": "Software", "forecast": [{"date": "2026-01-01", "value": 1.0}] * 4}
 
@@ -118,6 +131,16 @@ def bare_app() -> FastAPI:
     @app.post("/forecast/predict")
     def bare_predict(body: PredictRequest) -> dict[str, Any]:
         return {"predictions": [{"ds": START, "y": 1.0}] * body.horizon}
+
+    @app.post("/predict")
+    def bare_demand(body: PredictIn) -> dict[str, Any]:
+        return {
+            "store": body.store,
+            "item": body.item,
+            "date": body.date.isoformat(),
+            "predicted_sales": 1.0,
+            "model_version": 1,
+        }
 
     return app
 
@@ -217,6 +240,21 @@ def prepare_traffic(var_dir: Path) -> None:
         "xgboost", Timeframe("5m")
     )
     database.dispose()
+
+
+def prepare_demand(var_dir: Path) -> None:
+    """Train the store-demand model that ``/predict`` serves on simulated sales (2 stores
+    x 3 items x 3 years), through the CLI stages a user runs."""
+    from opscast.simulate import simulate_demand
+
+    frame = simulate_demand(stores=2, items=3, start=DEMAND_START, days=DEMAND_DAYS, seed=3)
+    csv = var_dir.parent / "sales.csv"
+    sales = frame.rename(columns={"ds": "date", "y": "sales"})[["date", "store", "item", "sales"]]
+    sales.assign(sales=sales["sales"].astype(int)).to_csv(csv, index=False)
+    env = {**os.environ, "OPSCAST_VAR_DIR": str(var_dir), "OPSCAST_LOG_LEVEL": "WARNING"}
+    for stage in (["prepare", "--input", str(csv)], ["features"], ["train"], ["evaluate"]):
+        command = [sys.executable, "-m", "opscast", "demand", *stage]
+        subprocess.run(command, env=env, check=True, capture_output=True)
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -324,6 +362,8 @@ def main() -> None:
         began = time.perf_counter()
         prepare(var_dir, challenger=False)
         prepare_traffic(var_dir)
+        if "demand" in args.endpoints:
+            prepare_demand(var_dir)
         print(f"prepared demo data and champions in {time.perf_counter() - began:.1f} s")
         results: dict[tuple[str, str, int], Cell] = {}
         with servers(var_dir, args.workers) as running:
