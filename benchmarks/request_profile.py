@@ -1,7 +1,7 @@
 """Where a request's time goes: a sampling profile of one endpoint under concurrent clients.
 
-Run: ``.venv/bin/python benchmarks/request_profile.py [--endpoint forecast|predict]
-[--clients 32] [--seconds 20] [--top 25]``
+Run: ``.venv/bin/python benchmarks/request_profile.py [--endpoint forecast|tickets|
+collect|predict|demand] [--clients 32] [--seconds 20]``
 
 The app runs in this process (demo incidents and champions prepared as in
 ``serving.py``) and an httpx client drives it over ASGI with ``--clients`` requests in
@@ -30,7 +30,7 @@ import httpx
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
 
-from load import ENDPOINTS, prepare_traffic  # noqa: E402
+from load import ENDPOINTS, prepare_demand, prepare_traffic  # noqa: E402
 from serving import prepare  # noqa: E402
 
 # a thread whose innermost frame is one of these is waiting, not working
@@ -130,7 +130,7 @@ def report(sampler: Sampler, done: int, seconds: float, top: int = 25) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", choices=["forecast", "predict"], default="forecast")
+    parser.add_argument("--endpoint", choices=list(ENDPOINTS), default="forecast")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
@@ -139,6 +139,8 @@ def main() -> None:
         prepare(var_dir, challenger=False)
         if args.endpoint == "predict":
             prepare_traffic(var_dir)
+        if args.endpoint == "demand":
+            prepare_demand(var_dir)
         asyncio.run(drive(args.endpoint, args.clients, args.seconds, var_dir))
 
 
