@@ -109,6 +109,7 @@ def _lightgbm(dump: dict[str, Any]) -> TreeArrays | None:
     if (
         not str(dump.get("objective", "")).startswith("regression")
         or dump.get("num_tree_per_iteration", 1) != 1
+        or dump.get("average_output", False)  # random forest mode: a mean, not a sum
     ):
         return None
     nodes = []
@@ -133,11 +134,11 @@ def _lightgbm(dump: dict[str, Any]) -> TreeArrays | None:
 
 
 def _flatten(node: dict[str, Any], out: list[dict[str, Any]]) -> bool:
-    """Append ``node`` and its subtree, parents first; False for a split this module
-    does not evaluate (categorical, or zero treated as missing)."""
+    """Append ``node`` and its subtree, parents first; False for a node this module
+    does not evaluate (a categorical split, zero treated as missing, a linear leaf)."""
     out.append(node)
     if "leaf_value" in node:
-        return True
+        return "leaf_coeff" not in node  # a linear tree's leaf is a model, not a value
     if node.get("decision_type") != "<=" or node.get("missing_type") == "Zero":
         return False
     return _flatten(node["left_child"], out) and _flatten(node["right_child"], out)

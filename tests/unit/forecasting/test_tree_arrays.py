@@ -45,8 +45,23 @@ def test_compiled_trees_predict_the_library_s_values(learner: str, seed: int, tr
         XGBRegressor(n_estimators=5, objective="reg:absoluteerror", n_jobs=1),
         XGBRegressor(n_estimators=5, booster="dart", n_jobs=1),
         LGBMRegressor(n_estimators=5, objective="poisson", verbosity=-1, n_jobs=1),
+        LGBMRegressor(n_estimators=5, linear_tree=True, verbosity=-1, n_jobs=1),
+        LGBMRegressor(
+            n_estimators=5,
+            boosting_type="rf",
+            bagging_freq=1,
+            bagging_fraction=0.8,
+            verbosity=-1,
+            n_jobs=1,
+        ),
     ],
-    ids=["xgboost-absolute-error", "xgboost-dart", "lightgbm-poisson"],
+    ids=[
+        "xgboost-absolute-error",
+        "xgboost-dart",
+        "lightgbm-poisson",
+        "lightgbm-linear-tree",
+        "lightgbm-random-forest",
+    ],
 )
 def test_models_it_cannot_evaluate_are_left_to_the_library(model: object) -> None:
     x, y = _data(0)
