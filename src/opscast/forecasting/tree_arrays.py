@@ -11,9 +11,11 @@ precision (float32 for XGBoost, double for LightGBM), give the same predictions 
 last bit.
 
 Only what the dump states plainly is compiled: numeric splits, an identity link and a
-single output. Anything else (categorical splits, other objectives, DART boosters,
-several targets) gets no arrays, and rows with a missing value go to the library, so
-the caller keeps the library's predict for those.
+single output, every tree counted. Anything else (categorical splits, other
+objectives, DART boosters, several targets, linear leaves, random-forest averaging, an
+XGBoost model stopped early, whose predict ends at its best round) gets no arrays, and
+rows with a missing value go to the library, so the caller keeps the library's predict
+for those.
 """
 
 from __future__ import annotations
@@ -70,9 +72,12 @@ def compile_trees(regressor: Any) -> TreeArrays | None:
     if booster is not None and hasattr(booster, "dump_model"):
         return _lightgbm(booster.dump_model())
     get_booster = getattr(regressor, "get_booster", None)
-    if get_booster is not None:
-        return _xgboost(json.loads(bytes(get_booster().save_raw("json"))))
-    return None
+    if get_booster is None:
+        return None
+    xgboost_booster = get_booster()
+    if hasattr(xgboost_booster, "best_iteration"):  # early stopping: predict stops there
+        return None
+    return _xgboost(json.loads(bytes(xgboost_booster.save_raw("json"))))
 
 
 def _xgboost(model: dict[str, Any]) -> TreeArrays | None:

@@ -66,6 +66,18 @@ def test_compiled_trees_predict_the_library_s_values(learner: str, seed: int, tr
 def test_models_it_cannot_evaluate_are_left_to_the_library(model: object) -> None:
     x, y = _data(0)
     model.fit(x, y)  # type: ignore[attr-defined]
+    _check_left_to_the_library(model, x)
+
+
+def test_an_early_stopped_xgboost_model_is_left_to_the_library() -> None:
+    """Its predict stops at the best round, which the dump of every tree does not say."""
+    x, y = _data(1)
+    model = XGBRegressor(n_estimators=200, early_stopping_rounds=2, n_jobs=1)
+    model.fit(x[:300], y[:300], eval_set=[(x[300:], y[300:])], verbose=False)
+    _check_left_to_the_library(model, x)
+
+
+def _check_left_to_the_library(model: object, x: np.ndarray) -> None:
     assert compile_trees(model) is None
     predict = one_row_predictor(model)
     assert predict(x[:1])[0] == pytest.approx(float(model.predict(x[:1])[0]))  # type: ignore[attr-defined]
