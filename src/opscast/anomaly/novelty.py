@@ -129,12 +129,8 @@ class NoveltyDetector:
             low, high, blocks = trailing_range(smooth, positions, self.block)
             symbols.append(symbolize(smooth, low, high, self.levels))
             ranges.append(blocks)
-        low, high, blocks = trailing_range(x, positions, self.block)
+        low, high, blocks = trailing_range(x, positions, self.block, current_block=True)
         ranges.append(blocks)
-        # a record is measured against every value so far, the current block's too, or
-        # a climbing metric would break the range of completed blocks at every step
-        low = np.fmin(low, block_so_far(x, positions, self.block, np.minimum, np.inf))
-        high = np.fmax(high, block_so_far(x, positions, self.block, np.maximum, -np.inf))
         record = record_score(x, low, high, self.spatial_tolerance)
         keys = self.keys(symbols, n)
         first = 0 if tail is None else max(0, n - tail)
@@ -201,11 +197,13 @@ def smoothed(x: FloatArray, m: int) -> FloatArray:
 
 
 def trailing_range(
-    values: FloatArray, positions: IntArray, block: int
+    values: FloatArray, positions: IntArray, block: int, *, current_block: bool = False
 ) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray]]:
     """Min and max of the 64 completed blocks before each point's block (in the first
     block, of the values before the point): the range a level shift is measured against
     stays put until its block is complete, instead of stretching to the shift at once.
+    With ``current_block``, the values of the point's own block before it count too: the
+    range a record is measured against, which a climbing metric must not outrun.
 
     Blocks are counted from the series start, so the range forgets a block at a time;
     before any value they are +inf and -inf. Also returns each block's min and max.
@@ -216,20 +214,24 @@ def trailing_range(
         return empty, empty, (empty, empty)
     lead = int(positions[0] % block)
     blocks = -(-(lead + n) // block)
-    grid = np.full(blocks * block, np.inf)
-    grid[lead : lead + n] = values
-    low, block_min = _prefix_and_ring(grid.reshape(blocks, block), np.minimum, np.inf)
-    grid[:] = -np.inf
-    grid[lead : lead + n] = values
-    high, block_max = _prefix_and_ring(grid.reshape(blocks, block), np.maximum, -np.inf)
-    return low[lead : lead + n], high[lead : lead + n], (block_min, block_max)
+    ranges = []
+    for extreme, empty_value in ((np.minimum, np.inf), (np.maximum, -np.inf)):
+        grid = np.full(blocks * block, empty_value)
+        grid[lead : lead + n] = values
+        cells, per_block = _prefix_and_ring(
+            grid.reshape(blocks, block), extreme, empty_value, current_block
+        )
+        ranges.append((cells[lead : lead + n], per_block))
+    (low, block_min), (high, block_max) = ranges
+    return low, high, (block_min, block_max)
 
 
 def _prefix_and_ring(
-    grid: FloatArray, extreme: np.ufunc, empty: float
+    grid: FloatArray, extreme: np.ufunc, empty: float, current_block: bool
 ) -> tuple[FloatArray, FloatArray]:
     """Per cell of a (blocks, block) grid, the extreme of the ``BLOCKS`` rows before
-    (of the cells before it in its row when there are none); and each row's extreme."""
+    (of the cells before it in its row when there are none, or also those cells with
+    ``current_block``); and each row's extreme."""
     rows, width = grid.shape
     so_far = np.full((rows, width), empty)
     so_far[:, 1:] = extreme.accumulate(grid, axis=1)[:, :-1]
@@ -237,26 +239,11 @@ def _prefix_and_ring(
     padded = np.concatenate((np.full(BLOCKS, empty), per_block))
     windows = np.lib.stride_tricks.sliding_window_view(padded, BLOCKS)[:rows]
     ring = extreme.reduce(windows, axis=1)
-    cells = np.where(np.isinf(ring)[:, None], so_far, ring[:, None])
+    if current_block:
+        cells = extreme(ring[:, None], so_far)
+    else:
+        cells = np.where(np.isinf(ring)[:, None], so_far, ring[:, None])
     return np.asarray(cells.ravel(), dtype=np.float64), np.asarray(per_block, dtype=np.float64)
-
-
-def block_so_far(
-    values: FloatArray, positions: IntArray, block: int, extreme: np.ufunc, empty: float
-) -> FloatArray:
-    """The extreme of the values before each point inside its block (``empty`` at a
-    block's first point), blocks counted from the series start as in ``trailing_range``."""
-    n = len(values)
-    if not n:
-        return np.empty(0)
-    lead = int(positions[0] % block)
-    blocks = -(-(lead + n) // block)
-    grid = np.full(blocks * block, empty)
-    grid[lead : lead + n] = values
-    cells = grid.reshape(blocks, block)
-    so_far = np.full(cells.shape, empty)
-    so_far[:, 1:] = extreme.accumulate(cells, axis=1)[:, :-1]
-    return np.asarray(so_far.ravel()[lead : lead + n], dtype=np.float64)
 
 
 def record_score(
@@ -490,8 +477,7 @@ class NoveltyFleet:
         """The record score of each value against its row's raw range (``trace``), which
         the value then joins; 0 in the warm-up and in the rest after a record."""
         raw = len(self.detector.scales)
-        low = np.fmin(self.ring_min[rows, raw], self.now_min[rows, raw])
-        high = np.fmax(self.ring_max[rows, raw], self.now_max[rows, raw])
+        low, high = self._range(rows, raw, current_block=True)
         record = record_score(values, low, high, self.detector.spatial_tolerance)
         self._extend_range(rows, raw, at, values)
         record = np.where(at < self.detector.warmup, 0.0, record)
@@ -499,11 +485,16 @@ class NoveltyFleet:
         self.last_record[rows] = np.where(record > 0, at, recent)
         return np.where(at - recent <= self.detector.rest, 0.0, record)
 
-    def _range(self, rows: IntArray, index: int) -> tuple[FloatArray, FloatArray]:
+    def _range(
+        self, rows: IntArray, index: int, *, current_block: bool = False
+    ) -> tuple[FloatArray, FloatArray]:
         """Each row's range for ``index`` before its next value (``trailing_range``)."""
-        low, high = self.ring_min[rows, index], self.ring_max[rows, index]
-        low = np.where(np.isinf(low), self.now_min[rows, index], low)
-        high = np.where(np.isinf(high), self.now_max[rows, index], high)
+        ring_min, ring_max = self.ring_min[rows, index], self.ring_max[rows, index]
+        now_min, now_max = self.now_min[rows, index], self.now_max[rows, index]
+        if current_block:
+            return np.minimum(ring_min, now_min), np.maximum(ring_max, now_max)
+        low = np.where(np.isinf(ring_min), now_min, ring_min)
+        high = np.where(np.isinf(ring_max), now_max, ring_max)
         return low, high
 
     def _extend_range(self, rows: IntArray, index: int, at: IntArray, smooth: FloatArray) -> None:
