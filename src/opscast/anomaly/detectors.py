@@ -39,6 +39,7 @@ from opscast.anomaly.features import FEATURE_NAMES, FloatArray, as_values, rolli
 from opscast.anomaly.likelihood import anomaly_likelihood, likelihood
 from opscast.anomaly.lstm_autoencoder import LSTMAutoencoderDetector, require_torch
 from opscast.anomaly.novelty import NoveltyDetector
+from opscast.anomaly.probation import model_for
 from opscast.anomaly.trailing import mean_std, median_std, refresh_stride, trailing_stats
 
 
@@ -152,26 +153,24 @@ class IsolationForestDetector:
 
     def fit_many(self, histories: Sequence[npt.ArrayLike]) -> Self:
         """One forest for several series of one metric (the hosts of a fleet)."""
+        self._model = self._forest(histories)
+        return self
+
+    def _forest(self, histories: Sequence[npt.ArrayLike]) -> Any:
         from sklearn.ensemble import IsolationForest
 
         features = np.vstack([rolling_features(history, self.window) for history in histories])
-        self._model = IsolationForest(
+        return IsolationForest(
             n_estimators=self.trees, max_samples=min(256, len(features)), random_state=self.seed
         ).fit(features)
-        return self
 
     def score(self, values: npt.ArrayLike, *, start: int = 0) -> FloatArray:
         x = as_values(values)
-        learning = 0
-        if self._model is None:
-            # learn from the first points; they trained the model, so they are not scored
-            learning = self.train_size
-            if len(x) < learning:
-                return np.zeros(len(x))
-            self.fit(x[:learning])
-        model, scores = self._model, np.zeros(len(x))
-        if learning:
-            self._model = None
+        scores = np.zeros(len(x))
+        learned = model_for(x, self._model, self.train_size, lambda first: self._forest([first]))
+        if learned is None:
+            return scores
+        model, learning = learned
         # the forest's own score, 2^(-mean path length / c(n)), lies in (0, 1]
         raw = -model.score_samples(rolling_features(x, self.window))[learning:]
         scored = (

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from opscast.anomaly.features import FloatArray, as_values
 from opscast.anomaly.likelihood import anomaly_likelihood
+from opscast.anomaly.probation import model_for
 from opscast.forecasting.lstm_residuals import neural_available, one_thread
 
 INSTALL_HINT = "the lstm_autoencoder detector needs torch: pip install 'opscast[neural]'"
@@ -65,8 +66,11 @@ class LSTMAutoencoderDetector:
         return self.window + self.long
 
     def fit(self, history: npt.ArrayLike) -> Self:
+        self._fitted = self._train(as_values(history))
+        return self
+
+    def _train(self, x: FloatArray) -> _Fitted:
         torch = _torch()
-        x = as_values(history)
         centre = float(np.mean(x)) if len(x) else 0.0
         scale = float(np.std(x)) if len(x) else 1.0
         scale = max(scale, 1e-6 * abs(centre), 1e-9)
@@ -87,24 +91,16 @@ class LSTMAutoencoderDetector:
                     loss.backward()
                     optimiser.step()
             network.eval()
-        self._fitted = _Fitted(network, centre, scale)
-        return self
+        return _Fitted(network, centre, scale)
 
     def score(self, values: npt.ArrayLike, *, start: int = 0) -> FloatArray:
         x = as_values(values)
-        learning = 0
-        if self._fitted is None:
-            # learn from the first points; they trained the model, so they are not scored
-            learning = self.train_size
-            if len(x) < learning:
-                return np.zeros(len(x))
-            self.fit(x[:learning])
-        fitted = self._fitted
-        assert fitted is not None
-        if learning:
-            self._fitted = None
-        raw = self._errors(fitted, (x - fitted.centre) / fitted.scale)[learning:]
         scores = np.zeros(len(x))
+        learned = model_for(x, self._fitted, self.train_size, self._train)
+        if learned is None:
+            return scores
+        fitted, learning = learned
+        raw = self._errors(fitted, (x - fitted.centre) / fitted.scale)[learning:]
         scores[learning:] = np.clip(anomaly_likelihood(raw, short=1, long=self.long), 0.0, 1.0)
         return scores
 
