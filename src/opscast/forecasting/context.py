@@ -99,11 +99,12 @@ def build_context(
     hi = stamps.searchsorted(first - offset, side="left")
     grid = pd.date_range(first - length * step, last, freq=step)
     values = np.full(len(grid), np.nan)
+    origin = _nanoseconds(grid[:1])
     for index, data in (
         (stamps[lo:hi] + offset, history.to_numpy()[lo:hi].astype(np.float64)),
         (posted.index, posted.to_numpy(np.float64)),
     ):
-        position, off_grid = np.divmod(_nanoseconds(index) - _nanoseconds(grid[:1]), step.value)
+        position, off_grid = np.divmod(_nanoseconds(index) - origin, step.value)
         on_grid = (off_grid == 0) & (position >= 0) & (position < len(grid))
         values[position[on_grid]] = data[on_grid]
     combined = pd.Series(values, index=grid)
