@@ -29,6 +29,14 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def naive_utc(stamp: str | datetime) -> datetime:
+    """The naive UTC datetime opscast stores for an ISO 8601 string or a datetime."""
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 UtcDateTime = Annotated[datetime, PlainSerializer(as_utc, return_type=datetime)]
 """A datetime that is written as ISO 8601 in UTC with its offset, naive or not in Python."""
 

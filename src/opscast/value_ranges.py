@@ -8,12 +8,12 @@ edge turns that into a 422 that names the field and the range.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator
 
-from opscast.schema_types import UtcDateTime
+from opscast.schema_types import UtcDateTime, naive_utc
 
 # Row ids are SQL INTEGER columns, 32-bit on PostgreSQL; offsets and counts are 64-bit.
 SQL_ID_MAX = 2**31 - 1
@@ -26,8 +26,7 @@ LATEST = datetime(2262, 1, 1)
 
 
 def _within_pandas_range(value: datetime) -> datetime:
-    naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    if not EARLIEST <= naive < LATEST:
+    if not EARLIEST <= naive_utc(value) < LATEST:
         raise ValueError(
             f"timestamps must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}, "
             f"the range that time-series frames can hold; got {value.isoformat()}"

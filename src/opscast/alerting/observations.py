@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from opscast.anomaly.time_to_failure import confident
 from opscast.forecasting.conformal import conformal_quantile
+from opscast.schema_types import naive_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +41,6 @@ class Observation:
     action: str = ""
     evidence: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def naive_utc(stamp: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def from_predictions(message: Mapping[str, Any]) -> list[Observation]:

@@ -71,7 +71,9 @@ class AlertingRuntime:
 
     def attach(self, pipeline: Any) -> None:
         """Subscribe to the stream's predictions (before the pipeline starts)."""
-        pipeline.subscribe(ANOMALY_PREDICTIONS, GROUP, self.on_predictions)
+        pipeline.subscribe(
+            ANOMALY_PREDICTIONS, GROUP, self.on_predictions, self.on_many_predictions
+        )
 
     async def start(self) -> None:
         await asyncio.to_thread(self.prepare)
@@ -111,8 +113,18 @@ class AlertingRuntime:
         await asyncio.to_thread(self.judge_predictions, message)
         self._kick.set()
 
+    async def on_many_predictions(self, messages: list[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.judge_many_predictions, messages)
+        self._kick.set()
+
     def judge_predictions(self, message: dict[str, Any]) -> int:
-        return self.judge(lambda _session: from_predictions(message))
+        return self.judge_many_predictions([message])
+
+    def judge_many_predictions(self, messages: list[dict[str, Any]]) -> int:
+        """One evaluation for several messages, their observations in arrival order."""
+        return self.judge(
+            lambda _session: [seen for message in messages for seen in from_predictions(message)]
+        )
 
     def judge(self, observe: Callable[[Session], list[Observation]], *, sweep: bool = False) -> int:
         """Evaluate in one unit of work, then open the tickets it calls for in another.

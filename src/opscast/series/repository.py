@@ -52,8 +52,16 @@ class SeriesRepository:
     def ids_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, int]:
         return self._by_unique_id(Series.id, unique_ids)
 
-    def kinds_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, str]:
-        return self._by_unique_id(Series.kind, unique_ids)
+    def ids_and_kinds(self, unique_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Id and kind of each named series that exists, in one query per chunk."""
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(unique_ids), POINTS_PER_STATEMENT):
+            chunk = unique_ids[start : start + POINTS_PER_STATEMENT]
+            rows = self.session.execute(
+                select(Series.unique_id, Series.id, Series.kind).where(Series.unique_id.in_(chunk))
+            )
+            found.update((unique_id, (id_, kind)) for unique_id, id_, kind in rows)
+        return found
 
     def _by_unique_id(
         self, column: InstrumentedAttribute[T], unique_ids: Iterable[str]
@@ -81,12 +89,27 @@ class SeriesRepository:
         """Create the series that do not exist yet; returns how many were created."""
         existing = self.ids_by_unique_id(unique_ids)
         missing = [uid for uid in unique_ids if uid not in existing]
-        self.session.add_all(
+        return len(self.create(missing, kind=kind, source=source, freq=freq, labels=labels))
+
+    def create(
+        self,
+        unique_ids: Sequence[str],
+        *,
+        kind: str,
+        source: str,
+        freq: str | None,
+        labels: Mapping[str, dict[str, str]],
+    ) -> dict[str, int]:
+        """Add series known to be missing; their ids by unique_id."""
+        if not unique_ids:
+            return {}
+        added = [
             Series(unique_id=uid, kind=kind, source=source, freq=freq, labels=labels.get(uid, {}))
-            for uid in missing
-        )
+            for uid in unique_ids
+        ]
+        self.session.add_all(added)
         self.session.flush()
-        return len(missing)
+        return {series.unique_id: series.id for series in added}
 
     def upsert_points(
         self, series_ids: Sequence[int], ds: Sequence[datetime], y: Sequence[float]

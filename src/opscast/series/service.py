@@ -7,7 +7,7 @@ commits: the caller's unit of work decides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -37,34 +37,55 @@ def ingest_frame(
             "send ISO 8601 times such as 2024-01-01T00:00:00",
             field="ds",
         )
-    repository = SeriesRepository(session)
-    unique_ids = clean["unique_id"].drop_duplicates().tolist()
-    _refuse_kind_change(repository, unique_ids, kind)
-    created = repository.add_missing(
-        unique_ids, kind=kind, source=source, freq=freq, labels=labels or {}
-    )
-    ids = repository.ids_by_unique_id(unique_ids)
-    written = repository.upsert_points(
-        clean["unique_id"].map(ids).tolist(),
+    return ingest_points(
+        session,
+        clean["unique_id"].tolist(),
         clean["ds"].to_numpy().astype("datetime64[us]").tolist(),
         clean["y"].tolist(),
+        kind=kind,
+        source=source,
+        freq=freq,
+        labels=labels,
     )
-    return IngestResult(series_created=created, points_written=written, unique_ids=unique_ids)
 
 
-def _refuse_kind_change(repository: SeriesRepository, unique_ids: list[str], kind: str) -> None:
-    """A series keeps the kind it was created with: its models and checks are chosen by it.
-
-    Points of another kind (say a ``custom`` point into an ``incidents`` category) would
-    reach that series' models unvetted, with a history they were never sized for.
-    """
-    for unique_id, stored in repository.kinds_by_unique_id(unique_ids).items():
-        if stored != kind:
+def ingest_points(
+    session: Session,
+    unique_ids: Sequence[str],
+    ds: Sequence[datetime],
+    y: Sequence[float],
+    *,
+    kind: str,
+    source: str,
+    freq: str | None = None,
+    labels: Mapping[str, dict[str, str]] | None = None,
+) -> IngestResult:
+    """Store points checked already (finite values, naive UTC times, one per series and
+    time), as the stream's validated batches are: a batch of a few points should not pay
+    for a frame's validation. A series keeps the kind it was created with: its models and
+    checks are chosen by it, and points of another kind (a ``custom`` point into an
+    ``incidents`` category) would reach them unvetted."""
+    repository = SeriesRepository(session)
+    names = list(dict.fromkeys(unique_ids))
+    stored = repository.ids_and_kinds(names)
+    for unique_id, (_, stored_kind) in stored.items():
+        if stored_kind != kind:
             raise ConflictError(
-                f"series {unique_id!r} holds {stored} points, not {kind}; send kind={stored!r} "
-                "or store these points under another unique_id",
+                f"series {unique_id!r} holds {stored_kind} points, not {kind}; send "
+                f"kind={stored_kind!r} or store these points under another unique_id",
                 field="kind",
             )
+    ids = {unique_id: series_id for unique_id, (series_id, _) in stored.items()}
+    created = repository.create(
+        [name for name in names if name not in ids],
+        kind=kind,
+        source=source,
+        freq=freq,
+        labels=labels or {},
+    )
+    ids.update(created)
+    written = repository.upsert_points([ids[name] for name in unique_ids], ds, y)
+    return IngestResult(series_created=len(created), points_written=written, unique_ids=names)
 
 
 def list_series(session: Session, kind: str | None = None) -> list[SeriesStats]:

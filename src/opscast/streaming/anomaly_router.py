@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from opscast.dependencies import SessionDep
+from opscast.schema_types import naive_utc
 from opscast.streaming import anomaly_service as service
 from opscast.streaming.anomaly_schemas import AnomalyOut, TimeToFailureOut
 from opscast.streaming.schemas import NAME_PATTERN
@@ -35,8 +36,8 @@ def list_anomalies(
         session,
         host=host,
         metric=metric,
-        start=_naive_utc(start),
-        end=_naive_utc(end),
+        start=None if start is None else naive_utc(start),
+        end=None if end is None else naive_utc(end),
         min_score=min_score,
         limit=limit,
         offset=offset,
@@ -55,10 +56,3 @@ def list_time_to_failure(
 ) -> list[TimeToFailureOut]:
     rows = service.list_time_to_failure(session, host=host, metric=metric)
     return [TimeToFailureOut.model_validate(row) for row in rows]
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """Stored times are naive UTC; an aware query time is converted first."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)

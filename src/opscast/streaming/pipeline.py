@@ -28,10 +28,14 @@ import asyncio
 import contextlib
 import json
 import math
+import threading
 import time
 import uuid
+from collections import deque
 from datetime import datetime
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -56,7 +60,14 @@ from opscast.streaming.processor import FeatureProcessor, Predictor, Scored
 from opscast.streaming.repository import OutboxRepository
 from opscast.streaming.schemas import MetricBatch, StoredBatch
 from opscast.streaming.topics import ANOMALY_PREDICTIONS, PROCESSED_METRICS, SYSTEM_METRICS
-from opscast.streaming.transport import Message, Stage, Subscription, Transport, build_transport
+from opscast.streaming.transport import (
+    Message,
+    Stage,
+    Stages,
+    Subscription,
+    Transport,
+    build_transport,
+)
 
 log = get_logger(__name__)
 
@@ -72,6 +83,37 @@ the app; this is how a pull job in the server process reaches the in-memory brok
 
 def new_batch_id() -> str:
     return uuid.uuid4().hex
+
+
+class StoredHere:
+    """Ids of the batches this process stored lately, the last ``size`` of them.
+
+    ``POST /collect`` stores a batch before it publishes it, so the store stage's copy of
+    that message would only claim an id already claimed: a write transaction per batch
+    that changes nothing. The stage skips the ids found here instead; a batch stored
+    elsewhere (another process, a producer on the broker) is still claimed and stored.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, batch_id: str) -> None:
+        with self._lock:
+            if len(self._order) >= self._size:
+                self._ids.discard(self._order.popleft())
+            self._order.append(batch_id)
+            self._ids.add(batch_id)
+
+    def take(self, batch_id: str) -> bool:
+        """True, once, for an id added here."""
+        with self._lock:
+            if batch_id in self._ids:
+                self._ids.remove(batch_id)
+                return True
+            return False
 
 
 def _iso(stamps: pd.Series) -> list[str]:
@@ -146,18 +188,19 @@ class StreamPipeline:
         self._backlog = False
         self._replaying = asyncio.Lock()
         self._replay_now = asyncio.Event()
+        self._stored_here = StoredHere()
         keep, process, predict = STAGE_GROUPS
-        self.subscribe(SYSTEM_METRICS, keep, self.store_stage)
-        self.subscribe(SYSTEM_METRICS, process, self.process_stage)
-        self.subscribe(PROCESSED_METRICS, predict, self.predict_stage)
+        self.subscribe(SYSTEM_METRICS, keep, self.store_stage, self.store_many)
+        self.subscribe(SYSTEM_METRICS, process, self.process_stage, self.process_many)
+        self.subscribe(PROCESSED_METRICS, predict, self.predict_stage, self.predict_many)
 
     @property
     def kind(self) -> str:
         return self.transport.kind
 
-    def subscribe(self, topic: str, group: str, stage: Stage) -> None:
+    def subscribe(self, topic: str, group: str, stage: Stage, many: Stages | None = None) -> None:
         """Add a consumer (before ``start``): dashboards, alerting, tests, benchmarks."""
-        self.transport.subscribe(Subscription(topic, group, stage))
+        self.transport.subscribe(Subscription(topic, group, stage, many))
 
     async def start(self) -> None:
         """Connect; a broker that is down is retried in the background, never fatal."""
@@ -229,7 +272,10 @@ class StreamPipeline:
     # -- entry points -------------------------------------------------------------
 
     def store(self, batch: MetricBatch) -> StoredBatch:
-        return store_batch(self.database, batch)
+        """Store a batch this process is about to publish (``POST /collect``)."""
+        stored = store_batch(self.database, batch)
+        self._stored_here.add(batch.batch_id)
+        return stored
 
     async def publish_batch(self, batch: MetricBatch) -> bool:
         """Hand a stored batch to the processor; False when it waits in the outbox instead.
@@ -311,85 +357,101 @@ class StreamPipeline:
             log.error("stream.invalid_message", topic=SYSTEM_METRICS, error=str(exc)[:500])
             return None
 
+    def _batches(self, messages: list[Message]) -> list[MetricBatch]:
+        return [batch for message in messages if (batch := self._parse(message)) is not None]
+
     async def store_stage(self, message: Message) -> None:
-        batch = self._parse(message)
-        if batch is not None:
-            await asyncio.to_thread(self.store, batch)
+        await self.store_many([message])
+
+    async def store_many(self, messages: list[Message]) -> None:
+        batches = [
+            batch for batch in self._batches(messages) if not self._stored_here.take(batch.batch_id)
+        ]
+        if batches:
+            await asyncio.to_thread(self.store_arrived, batches)
+
+    def store_arrived(self, batches: list[MetricBatch]) -> list[StoredBatch]:
+        """Store batches that came in on the stream, in one unit of work."""
+        return store_batches(self.database, batches)
 
     async def process_stage(self, message: Message) -> None:
-        batch = self._parse(message)
-        if batch is None or not batch.points:
+        await self.process_many([message])
+
+    async def process_many(self, messages: list[Message]) -> None:
+        """Rolling features of the new points of ``messages``, computed in one pass and
+        published per message, as if each had come alone (a later message's value for
+        a point wins, as in storage)."""
+        batches = [batch for batch in self._batches(messages) if batch.points]
+        if not batches:
             return
-        frame = service.points_frame(batch.points)
+        frame = service.points_frame(
+            [point for batch in batches for point in batch.points],
+            message=[number for number, batch in enumerate(batches) for _ in batch.points],
+            later_wins=True,
+        )
         processed = await asyncio.to_thread(self.features.process, frame)
         if processed.empty:
             return
-        series = [
-            ProcessedSeries(
-                host=group["host"].iloc[0],
-                metric=group["metric"].iloc[0],
-                labels=group["labels"].iloc[-1],
-                ds=_iso(group["ds"]),
-                y=group["y"].tolist(),
-                features={name: group[name].tolist() for name in FEATURE_NAMES},
-            )
-            for _, group in processed.groupby("unique_id", sort=False)
-        ]
-        outgoing = ProcessedMetrics(batch_id=batch.batch_id, sent_at=batch.sent_at, series=series)
         try:
-            await self.transport.publish(PROCESSED_METRICS, outgoing.model_dump())
+            parts = (
+                [(0, processed)] if len(batches) == 1 else processed.groupby("message", sort=True)
+            )
+            for number, part in parts:
+                batch = batches[cast(int, number)]
+                outgoing = ProcessedMetrics(
+                    batch_id=batch.batch_id, sent_at=batch.sent_at, series=processed_series(part)
+                )
+                await self.transport.publish(PROCESSED_METRICS, outgoing.model_dump())
         except Exception:
             self.features.forget(processed["unique_id"].unique())
             raise
 
     async def predict_stage(self, message: Message) -> None:
-        try:
-            incoming = ProcessedMetrics.model_validate(message)
-            frame = pd.DataFrame(
-                [
-                    {
-                        "unique_id": f"{entry.host}:{entry.metric}",
-                        "host": entry.host,
-                        "metric": entry.metric,
-                        "labels": entry.labels,
-                        "ds": ds,
-                        "y": y,
-                    }
-                    for entry in incoming.series
-                    for ds, y in zip(entry.ds, entry.y, strict=True)
-                ]
-            )
-            frame["ds"] = service.utc_naive(frame["ds"])
-        except (KeyError, TypeError, ValueError) as exc:
-            log.error("stream.invalid_message", topic=PROCESSED_METRICS, error=str(exc))
-            return
-        scored = await asyncio.to_thread(self._predict_and_store, frame)
-        if scored.points.empty:
-            return
-        await self.transport.publish(
-            ANOMALY_PREDICTIONS, self._predictions_message(incoming, scored).model_dump()
-        )
+        await self.predict_many([message])
 
-    def _predict_and_store(self, frame: pd.DataFrame) -> Scored:
-        scored = self.predictor.predict(frame)
+    async def predict_many(self, messages: list[Message]) -> None:
+        """Scores of the processed points of each message, stored in one unit of work and
+        published per message (time to failure is estimated per message, as ever)."""
+        incoming: list[tuple[ProcessedMetrics, pd.DataFrame]] = []
+        for message in messages:
+            try:
+                parsed = ProcessedMetrics.model_validate(message)
+                frame = processed_frame(parsed)
+            except (KeyError, TypeError, ValueError) as exc:  # ValidationError included
+                log.error("stream.invalid_message", topic=PROCESSED_METRICS, error=str(exc)[:500])
+                continue
+            if not frame.empty:
+                incoming.append((parsed, frame))
+        if not incoming:
+            return
+        scored = await asyncio.to_thread(self._predict_and_store, [frame for _, frame in incoming])
+        for (parsed, _), one in zip(incoming, scored, strict=True):
+            if not one.points.empty:
+                outgoing = self._predictions_message(parsed.batch_id, parsed.sent_at, one)
+                await self.transport.publish(ANOMALY_PREDICTIONS, outgoing.model_dump())
+
+    def _predict_and_store(self, frames: list[pd.DataFrame]) -> list[Scored]:
+        scored = [self.predictor.predict(frame) for frame in frames]
         try:
             self._record(scored)
         except Exception:
-            self.predictor.forget(frame["unique_id"].unique())
+            for frame in frames:
+                self.predictor.forget(frame["unique_id"].unique())
             raise
         return scored
 
-    def _record(self, scored: Scored) -> None:
+    def _record(self, scored: list[Scored]) -> None:
         with self.database.session() as session:
-            service.record_scored(session, scored, self.predictor.detector_name)
+            for one in scored:
+                service.record_scored(session, one, self.predictor.detector_name)
 
     def _predictions_message(
-        self, incoming: ProcessedMetrics, scored: Scored
+        self, batch_id: str | None, sent_at: float | None, scored: Scored
     ) -> AnomalyPredictions:
         points = scored.points
         return AnomalyPredictions(
-            batch_id=incoming.batch_id,
-            sent_at=incoming.sent_at,
+            batch_id=batch_id,
+            sent_at=sent_at,
             detector=self.predictor.detector_name,
             threshold=self.predictor.threshold,
             predictions=[
@@ -421,6 +483,57 @@ class StreamPipeline:
         )
 
 
+def processed_series(processed: pd.DataFrame) -> list[ProcessedSeries]:
+    """The features of each series of a processed frame, as the message carries them,
+    series in order of first appearance; sliced from whole columns at once."""
+    codes, _ = pd.factorize(processed["unique_id"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    hosts, metrics, labels = (
+        processed[name].to_numpy()[order] for name in ("host", "metric", "labels")
+    )
+    stamps = _iso(processed["ds"].iloc[order])
+    values = processed["y"].to_numpy()[order].tolist()
+    features = {name: processed[name].to_numpy()[order].tolist() for name in FEATURE_NAMES}
+    series = []
+    for start, end in zip([0, *cuts.tolist()], [*cuts.tolist(), len(order)], strict=True):
+        if start == end:
+            continue
+        series.append(
+            ProcessedSeries(
+                host=hosts[start],
+                metric=metrics[start],
+                labels=labels[end - 1],
+                ds=stamps[start:end],
+                y=values[start:end],
+                features={name: column[start:end] for name, column in features.items()},
+            )
+        )
+    return series
+
+
+def processed_frame(incoming: ProcessedMetrics) -> pd.DataFrame:
+    """The points of a processed message as the predictor reads them."""
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("unique_id", "host", "metric", "labels", "ds", "y")
+    }
+    for entry in incoming.series:
+        if len(entry.ds) != len(entry.y):
+            raise ValueError(
+                f"{entry.host}:{entry.metric} has {len(entry.ds)} times and {len(entry.y)} values"
+            )
+        count = len(entry.ds)
+        columns["unique_id"] += [f"{entry.host}:{entry.metric}"] * count
+        columns["host"] += [entry.host] * count
+        columns["metric"] += [entry.metric] * count
+        columns["labels"] += [entry.labels] * count
+        columns["ds"] += entry.ds
+        columns["y"] += entry.y
+    frame = pd.DataFrame(columns)
+    frame["ds"] = pd.to_datetime(frame["ds"], utc=True, format="ISO8601").dt.tz_localize(None)
+    return frame
+
+
 def cleared_failures(scored: Scored) -> list[dict[str, str]]:
     cleared = [key for key, estimate in scored.failures.items() if estimate is None]
     if not cleared:
@@ -435,9 +548,14 @@ def cleared_failures(scored: Scored) -> list[dict[str, str]]:
 
 def store_batch(database: Database, batch: MetricBatch) -> StoredBatch:
     """Store a batch in its own unit of work, committed on return (then it may be acked)."""
+    return store_batches(database, [batch])[0]
+
+
+def store_batches(database: Database, batches: list[MetricBatch]) -> list[StoredBatch]:
+    """Store batches in one unit of work: all of them or, if one fails, none."""
     with database.session() as session:
-        stored = service.store_batch(session, batch)
-    INGESTED_POINTS.inc(stored.points_written + stored.log_events_counted)
+        stored = [service.store_batch(session, batch) for batch in batches]
+    INGESTED_POINTS.inc(sum(one.points_written + one.log_events_counted for one in stored))
     return stored
 
 

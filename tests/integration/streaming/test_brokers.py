@@ -159,16 +159,16 @@ def test_a_failed_store_is_redelivered_and_stored_once(broker_url: str, var_dir:
 
     async def scenario() -> None:
         async with running(broker_url, var_dir, {ANOMALY_PREDICTIONS: predictions}) as pipeline:
-            real_store = pipeline.store
+            real_store = pipeline.store_arrived
             attempts: list[str] = []
 
-            def flaky_store(message: MetricBatch) -> Any:
-                attempts.append(message.batch_id)
+            def flaky_store(batches: list[MetricBatch]) -> Any:
+                attempts.extend(batch.batch_id for batch in batches)
                 if len(attempts) == 1:
                     raise ConnectionError("database went away")
-                return real_store(message)
+                return real_store(batches)
 
-            pipeline.store = flaky_store  # type: ignore[method-assign]
+            pipeline.store_arrived = flaky_store  # type: ignore[method-assign]
             first = batch("cache-1", [1.0, 2.0, 3.0])
             await pipeline.transport.publish(SYSTEM_METRICS, first.model_dump(mode="json"))
             await until(lambda: stored_points(pipeline, "cache-1:disk_pct") == 3)
@@ -177,7 +177,7 @@ def test_a_failed_store_is_redelivered_and_stored_once(broker_url: str, var_dir:
             again = first.model_copy(update={"points": first.points[:1]})
             await pipeline.transport.publish(SYSTEM_METRICS, again.model_dump(mode="json"))
             await until(lambda: len(attempts) == 3)
-            assert real_store(again).duplicate
+            assert real_store([again])[0].duplicate
 
     asyncio.run(scenario())
 
