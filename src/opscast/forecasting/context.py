@@ -62,7 +62,7 @@ def history_shift(history: pd.Series, first: pd.Timestamp, step: pd.Timedelta, l
 
 def _nanoseconds(index: pd.Index) -> npt.NDArray[np.int64]:
     """UTC nanoseconds of each timestamp, whatever the index's unit and zone."""
-    instants = pd.DatetimeIndex(index).as_unit("ns").to_numpy(dtype="datetime64[ns]")
+    instants = np.asarray(pd.DatetimeIndex(index).values).astype("datetime64[ns]")
     return instants.view(np.int64)
 
 
@@ -86,31 +86,35 @@ def build_context(
     """
     if posted.empty:
         raise ForecastingError("post at least one point")
-    posted = posted.sort_index()
+    if not posted.index.is_monotonic_increasing:
+        posted = posted.sort_index()
     first, last = posted.index[0], posted.index[-1]
     weeks = history_shift(history, first, step, length)
     if not history.index.is_monotonic_increasing:
         history = history.sort_index()
-    # binary search and grid arithmetic: comparing and reindexing every stored timestamp
-    # in pandas was most of a request's time
-    offset = weeks * WEEK
+    # binary search and grid arithmetic on nanoseconds: comparing and reindexing every
+    # stored timestamp in pandas was most of a request's time
+    offset = (weeks * WEEK).value
+    origin = (first - length * step).value
     stamps = history.index
-    lo = stamps.searchsorted(first - length * step - offset, side="left")
-    hi = stamps.searchsorted(first - offset, side="left")
-    grid = pd.date_range(first - length * step, last, freq=step)
-    values = np.full(len(grid), np.nan)
-    origin = _nanoseconds(grid[:1])
-    for index, data in (
-        (stamps[lo:hi] + offset, history.to_numpy()[lo:hi].astype(np.float64)),
-        (posted.index, posted.to_numpy(np.float64)),
+    lo = stamps.searchsorted(first - length * step - weeks * WEEK, side="left")
+    hi = stamps.searchsorted(first - weeks * WEEK, side="left")
+    points = int((last.value - origin) // step.value) + 1
+    values = np.full(points, np.nan)
+    for instants, data in (
+        (_nanoseconds(stamps[lo:hi]) + offset, history.to_numpy()[lo:hi].astype(np.float64)),
+        (_nanoseconds(posted.index), posted.to_numpy(np.float64)),
     ):
-        position, off_grid = np.divmod(_nanoseconds(index) - origin, step.value)
-        on_grid = (off_grid == 0) & (position >= 0) & (position < len(grid))
+        position, off_grid = np.divmod(instants - origin, step.value)
+        on_grid = (off_grid == 0) & (position >= 0) & (position < points)
         values[position[on_grid]] = data[on_grid]
+    grid = pd.DatetimeIndex((origin + step.value * np.arange(points)).view("datetime64[ns]"))
+    if first.tz is not None:
+        grid = grid.tz_localize("UTC").tz_convert(first.tz)
     combined = pd.Series(values, index=grid)
-    missing = int(combined.isna().sum())
+    missing = int(np.isnan(values).sum())
     return Context(
-        values=fill_seasonal_gaps(combined),
+        values=fill_seasonal_gaps(combined) if missing else combined,
         history_points=hi - lo,
         shift_weeks=weeks,
         filled_points=missing,

@@ -247,7 +247,7 @@ def record_scored(session: Session, scored: Scored, detector: str) -> int:
     return len(rows)
 
 
-def score_history(session: Session, frame: pd.DataFrame, detector: str = "robust") -> int:
+def score_history(session: Session, frame: pd.DataFrame, detector: str = "novelty") -> int:
     """Score stored server metrics (``unique_id`` ``host:metric``, ``ds``, ``y``) at once.
 
     Gives a freshly loaded data set (the demo fleet) the predictions the stream would

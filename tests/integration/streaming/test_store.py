@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opscast.anomaly.novelty import NoveltyDetector
 from opscast.db import Database
 from opscast.series.repository import SeriesRepository
 from opscast.streaming.pipeline import store_batch
@@ -81,7 +82,9 @@ def test_stored_history_gets_the_predictions_of_the_stream(database: Database) -
         forecasts = predictions.list_time_to_failure(session)
     assert total == flagged == len(anomalies) > 0
     assert {row.host for row in anomalies} <= set(fleet.hosts["host"])
-    assert all(0.5 <= row.score <= 1.0 for row in anomalies)
+    # the stream's default detector, at its own threshold
+    assert all(row.detector == "novelty" for row in anomalies)
+    assert all(NoveltyDetector().threshold <= row.score <= 1.0 for row in anomalies)
     assert all(row.metric in {"cpu_pct", "memory_pct", "disk_pct"} for row in forecasts)
     with database.session() as session:
         assert score_history(session, frame) == flagged, "scoring again rewrites the same rows"
