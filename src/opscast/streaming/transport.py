@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -85,17 +86,25 @@ class InProcessTransport:
 
     A consumer takes what waits in its queue, up to ``max_batch`` messages, and gives it
     to the subscription's ``many`` stage when it has one: under load the queue fills while
-    a stage runs, and the next run takes care of everything that arrived meanwhile.
+    a stage runs, and the next run takes care of everything that arrived meanwhile. When
+    messages come faster than one per ``linger_seconds`` but the stage keeps up, it waits
+    that long before taking them, so they are still handled together; at a slower pace
+    nothing waits.
     """
 
     kind = "in-memory"
 
     def __init__(
-        self, retry_seconds: float = 1.0, max_attempts: int = 5, max_batch: int = 256
+        self,
+        retry_seconds: float = 1.0,
+        max_attempts: int = 5,
+        max_batch: int = 256,
+        linger_seconds: float = 0.05,
     ) -> None:
         self.retry_seconds = retry_seconds
         self.max_attempts = max_attempts
         self.max_batch = max_batch
+        self.linger_seconds = linger_seconds
         self._subscriptions: list[Subscription] = []
         self._queues: dict[str, list[asyncio.Queue[Message]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -110,8 +119,16 @@ class InProcessTransport:
             self._tasks.append(asyncio.create_task(self._consume(subscription, queue)))
 
     async def _consume(self, subscription: Subscription, queue: asyncio.Queue[Message]) -> None:
+        loop = asyncio.get_running_loop()
+        previous = -math.inf
         while True:
             messages = [await queue.get()]
+            arrived = loop.time()
+            # the last batch began less than a linger ago: more will come, wait for them
+            steady = arrived - previous < self.linger_seconds
+            previous = arrived
+            if steady and subscription.many is not None and queue.empty():
+                await asyncio.sleep(self.linger_seconds)
             while len(messages) < self.max_batch and not queue.empty():
                 messages.append(queue.get_nowait())
             if not await self._deliver_together(subscription, messages):

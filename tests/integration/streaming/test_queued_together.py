@@ -225,3 +225,35 @@ def test_the_store_stage_skips_what_this_process_stored(var_dir: Path) -> None:
         assert series is not None
         assert len(SeriesRepository(session).points_frame(series)) == 4
     database.dispose()
+
+
+def test_a_steady_flow_waits_a_little_to_be_handled_together() -> None:
+    """Messages a few milliseconds apart are gathered for ``linger_seconds``; messages
+    further apart than that are each handled at once, alone."""
+
+    async def scenario(gap: float, *, wait_for_each: bool) -> list[list[int]]:
+        transport = InProcessTransport(linger_seconds=0.05)
+        batches: list[list[int]] = []
+
+        async def many(messages: list[Message]) -> None:
+            batches.append([m["n"] for m in messages])
+
+        async def stage(message: Message) -> None:
+            batches.append([message["n"]])
+
+        transport.subscribe(Subscription("topic", "group", stage, many))
+        await transport.start()
+        for n in range(20):
+            await transport.publish("topic", {"n": n})
+            if wait_for_each:
+                await wait_for(lambda n=n: bool(batches) and batches[-1][-1] == n)
+            await asyncio.sleep(gap)
+        await wait_for(lambda: sum(map(len, batches)) == 20)
+        await transport.stop()
+        return batches
+
+    steady = asyncio.run(scenario(0.005, wait_for_each=False))
+    assert [n for batch in steady for n in batch] == list(range(20))
+    assert max(map(len, steady)) > 1
+    sparse = asyncio.run(scenario(0.1, wait_for_each=True))
+    assert sparse == [[n] for n in range(20)]
