@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import String, delete, func, select, type_coerce
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from opscast.db import dialect_insert
 from opscast.series.tables import Series, SeriesPoint
 
 POINTS_PER_STATEMENT = 5_000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +48,11 @@ class SeriesRepository:
         return self.session.scalar(select(Series).where(Series.unique_id == unique_id))
 
     def ids_by_unique_id(self, unique_ids: Iterable[str]) -> dict[str, int]:
-        return self._by_unique_id(Series.id, unique_ids)
+        return {name: id_ for name, (id_, _) in self.ids_and_kinds(list(unique_ids)).items()}
 
     def ids_and_kinds(self, unique_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """Id and kind of each named series that exists, in one query per chunk."""
+        """Id and kind of each named series that exists, in chunks that stay under the
+        bound-parameter limit."""
         found: dict[str, tuple[int, str]] = {}
         for start in range(0, len(unique_ids), POINTS_PER_STATEMENT):
             chunk = unique_ids[start : start + POINTS_PER_STATEMENT]
@@ -61,20 +60,6 @@ class SeriesRepository:
                 select(Series.unique_id, Series.id, Series.kind).where(Series.unique_id.in_(chunk))
             )
             found.update((unique_id, (id_, kind)) for unique_id, id_, kind in rows)
-        return found
-
-    def _by_unique_id(
-        self, column: InstrumentedAttribute[T], unique_ids: Iterable[str]
-    ) -> dict[str, T]:
-        """One column of the named series, in chunks that stay under the bound-parameter limit."""
-        wanted = list(unique_ids)
-        found: dict[str, T] = {}
-        for start in range(0, len(wanted), POINTS_PER_STATEMENT):
-            chunk = wanted[start : start + POINTS_PER_STATEMENT]
-            rows = self.session.execute(
-                select(Series.unique_id, column).where(Series.unique_id.in_(chunk))
-            )
-            found.update(dict(rows.all()))
         return found
 
     def add_missing(
