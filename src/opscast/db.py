@@ -9,7 +9,10 @@ so a deployed database always has a recorded version.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,25 +83,32 @@ _HOLDS_WRITE_LOCK = "opscast_holds_write_lock"
 
 
 class SqliteWriters:
-    """SQLite's writers of this process queue on a Python lock, first come first served.
+    """SQLite's writers queue on a lock, first come first served within a process.
 
     SQLite lets one writer in at a time and makes the others poll (its busy handler sleeps
     1, 2, 5 ... 100 ms between tries), so forty threads wanting to write spend most of the
     time asleep while the lock is free, and under enough of them some time out. Queued
-    here, the next writer starts the moment the last one commits; only writers of other
-    processes still meet SQLite's polling. The lock is taken at a transaction's first
-    write and given back at its commit or rollback, or when its connection returns to the
-    pool; a writer that cannot have it within ``wait_seconds`` fails like a busy SQLite.
+    here, the next writer starts the moment the last one commits. Writers of other
+    processes on the same file (the server's workers, the CLI) meet at a file lock beside
+    the database, which a waiting process tries every few tenths of a millisecond, not
+    after SQLite's growing sleeps. The locks are taken at a transaction's first write and
+    given back when its connection returns to the pool, after the commit or rollback
+    (SQLAlchemy's commit event comes before the commit itself: the next writer would find
+    the database still locked and sleep); a writer that cannot have them within
+    ``wait_seconds`` fails like a busy SQLite.
     """
 
-    def __init__(self, wait_seconds: float) -> None:
+    def __init__(self, wait_seconds: float, lock_file: Path | None = None) -> None:
         self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
+        self._lock_file = lock_file
+        self._held: int | None = None
+        """The descriptor holding the file lock, opened per transaction (closing it
+        unlocks): a descriptor kept open would leak with every engine and be shared with
+        a forked child, lock included."""
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(engine, "commit", self._release)
-        event.listen(engine, "rollback", self._release)
         event.listen(engine.pool, "checkin", self._checked_in)
 
     def _before_execute(self, connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -106,19 +116,42 @@ class SqliteWriters:
             WRITES
         ):
             return
+        deadline = time.monotonic() + self.wait_seconds
         if not self._lock.acquire(timeout=self.wait_seconds):
-            raise OperationalError(
-                statement, None, Exception(f"no write lock within {self.wait_seconds:g} s")
-            )
+            raise _busy(statement, self.wait_seconds)
+        if not self._lock_other_processes(deadline):
+            self._lock.release()
+            raise _busy(statement, self.wait_seconds)
         connection.info[_HOLDS_WRITE_LOCK] = True
 
-    def _release(self, connection: Any) -> None:
-        if connection.info.pop(_HOLDS_WRITE_LOCK, False):
-            self._lock.release()
+    def _lock_other_processes(self, deadline: float) -> bool:
+        if self._lock_file is None:
+            return True
+        descriptor = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(pause)
+                    pause = min(2 * pause, 0.001)
+                    continue
+                os.close(descriptor)
+                return False
+            self._held = descriptor
+            return True
 
     def _checked_in(self, _dbapi_connection: Any, record: Any) -> None:
         if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+            if self._held is not None:
+                os.close(self._held)
+                self._held = None
             self._lock.release()
+
+
+def _busy(statement: str, wait_seconds: float) -> OperationalError:
+    return OperationalError(statement, None, Exception(f"no write lock within {wait_seconds:g} s"))
 
 
 @dataclass(frozen=True)
@@ -149,13 +182,15 @@ def build_engine(
     if parsed.get_backend_name() == "sqlite":
         if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
+        lock_file = None
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            lock_file = Path(f"{parsed.database}-writers.lock")
         # ``timeout`` is SQLite's busy timeout: how long a writer waits for the lock
         connect_args = {"check_same_thread": False, "timeout": pool.wait_seconds}
         engine = create_engine(url, connect_args=connect_args, **sizing)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
-        SqliteWriters(pool.wait_seconds).install(engine)
+        SqliteWriters(pool.wait_seconds, lock_file).install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **sizing)
 

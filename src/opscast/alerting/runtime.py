@@ -110,12 +110,13 @@ class AlertingRuntime:
                 await self._task
 
     async def on_predictions(self, message: dict[str, Any]) -> None:
-        await asyncio.to_thread(self.judge_predictions, message)
-        self._kick.set()
+        await self.on_many_predictions([message])
 
     async def on_many_predictions(self, messages: list[dict[str, Any]]) -> None:
-        await asyncio.to_thread(self.judge_many_predictions, messages)
-        self._kick.set()
+        # the sender is woken only when there is something to send: every stream batch
+        # would otherwise cost a round of the delivery loop's queries
+        if await asyncio.to_thread(self.judge_many_predictions, messages):
+            self._kick.set()
 
     def judge_predictions(self, message: dict[str, Any]) -> int:
         return self.judge_many_predictions([message])

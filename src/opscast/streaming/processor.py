@@ -207,6 +207,19 @@ class SeriesSlices:
         cuts = np.flatnonzero(np.diff(rank[order])) + 1
         return fresh, np.split(fresh[order], cuts)
 
+    def fresh_frame(self, fresh: IntArray, added: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The ``fresh`` points in batch order, with ``added`` columns (one value per
+        point of the batch): built from whole columns, as a batch of a point or a few
+        would spend more on pandas' ``assign``, ``iloc`` and ``reset_index`` than on
+        everything else of its stage."""
+        keep = np.sort(fresh)
+        every = len(keep) == len(self.y)
+        columns = {name: self.frame[name].to_numpy() for name in self.frame.columns}
+        columns.update(added)
+        return pd.DataFrame(
+            {name: column if every else column[keep] for name, column in columns.items()}
+        )
+
     def when(self, series: int) -> datetime:
         stamp: datetime = pd.Timestamp(self.ds[self.starts[series]]).to_pydatetime()
         return stamp
@@ -279,8 +292,7 @@ class FeatureProcessor:
                 self._recent.push(at, stamps[points], batch.y[points])
                 recent, _ = self._recent.last(at, self.window + 1)
                 features[points] = newest_features(recent, self.window)
-        out = batch.frame.assign(**dict(zip(FEATURE_NAMES, features.T, strict=True)))
-        return out.iloc[np.sort(fresh)].reset_index(drop=True)
+        return batch.fresh_frame(fresh, dict(zip(FEATURE_NAMES, features.T, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,10 +450,12 @@ class Predictor:
                     if len(flagged):
                         explanation[flagged] = self._explain(rows[batch.series_of[flagged]])
             failures = self._failures(batch, touched, rows[touched])
-        out = batch.frame.assign(
-            score=scores, is_anomaly=scores >= self.threshold, explanation=explanation
-        )
-        return Scored(out.iloc[np.sort(fresh)].reset_index(drop=True), failures)
+        added = {
+            "score": scores,
+            "is_anomaly": scores >= self.threshold,
+            "explanation": explanation,
+        }
+        return Scored(batch.fresh_frame(fresh, added), failures)
 
     def _score(self, rows: IntArray, values: FloatArray) -> FloatArray:
         """Scores of one step; the rows of each metric's fleet in one update."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -11,26 +13,41 @@ from opscast.db import dialect_insert
 from opscast.streaming.tables import IngestBatch, OutboxBatch
 
 
+@dataclass(frozen=True, slots=True)
+class IngestReceipt:
+    batch_id: str
+    source: str
+    points: int
+    log_events: int
+    stored_at: datetime
+
+
+# five bound parameters a receipt: well under every dialect's limit per statement
+RECEIPTS_PER_STATEMENT = 1000
+
+
 class IngestRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(
-        self, batch_id: str, *, source: str, points: int, log_events: int, at: datetime
-    ) -> bool:
-        """Record the batch; False when it was recorded before (a redelivery).
+    def claim(self, receipts: Sequence[IngestReceipt]) -> set[str]:
+        """Record the batches; the ids recorded now, not those recorded before (a
+        redelivery) nor the repeats of an id among ``receipts``.
 
         On PostgreSQL a concurrent claim of the same id waits for the first transaction
         and then does nothing, so two consumers never both store one batch.
         """
-        statement = (
-            dialect_insert(self.session, IngestBatch)
-            .values(
-                batch_id=batch_id, source=source, points=points, log_events=log_events, stored_at=at
+        claimed: set[str] = set()
+        for start in range(0, len(receipts), RECEIPTS_PER_STATEMENT):
+            chunk = receipts[start : start + RECEIPTS_PER_STATEMENT]
+            statement = (
+                dialect_insert(self.session, IngestBatch)
+                .values([asdict(receipt) for receipt in chunk])
+                .on_conflict_do_nothing(index_elements=[IngestBatch.batch_id])
+                .returning(IngestBatch.batch_id)
             )
-            .on_conflict_do_nothing(index_elements=[IngestBatch.batch_id])
-        )
-        return self.session.scalar(statement.returning(IngestBatch.batch_id)) is not None
+            claimed.update(self.session.scalars(statement))
+        return claimed
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(IngestBatch)) or 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 from opscast.dependencies import SettingsDep, StreamDep, batch_limit
 from opscast.streaming.pipeline import new_batch_id
@@ -42,7 +41,7 @@ async def collect(body: CollectIn, settings: SettingsDep, pipeline: StreamDep) -
         batch_id=new_batch_id(),
         sent_at=time.time(),
     )
-    stored = await run_in_threadpool(pipeline.store, batch)
+    stored = await pipeline.store(batch)
     published = await pipeline.publish_batch(batch)
     return CollectOut(
         batch_id=batch.batch_id,

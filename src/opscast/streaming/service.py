@@ -8,6 +8,7 @@ here: the caller's unit of work does, and only then may the message be acknowled
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -17,28 +18,21 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from opscast.db import utc_now
-from opscast.errors import InvalidInputError
+from opscast.errors import ConflictError, InvalidInputError
 from opscast.observability import ANOMALIES
 from opscast.schema_types import naive_utc
-from opscast.series import service as series_service
 from opscast.series.repository import SeriesRepository
 from opscast.series.schemas import SeriesKind
 from opscast.streaming import anomaly_service as predictions
 from opscast.streaming.processor import Predictor, Scored
-from opscast.streaming.repository import IngestRepository
-from opscast.streaming.schemas import LogEvent, MetricBatch, MetricPoint, StoredBatch
+from opscast.streaming.repository import IngestReceipt, IngestRepository
+from opscast.streaming.schemas import MetricBatch, MetricPoint, StoredBatch
 
 SERIES_KIND = SeriesKind.server_metrics
 
 
 def series_name(host: str, metric: str) -> str:
     return f"{host}:{metric}"
-
-
-def utc_naive(stamps: pd.Series) -> pd.Series:
-    """Stored times are naive UTC; a naive input is taken as UTC already."""
-    parsed = pd.to_datetime(stamps, utc=True)
-    return parsed.dt.tz_localize(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +56,8 @@ class OrderedPoints:
     def later_wins(self) -> list[int]:
         """The order without the earlier values of a point repeated (series and time)."""
         ids, stamps = self.unique_ids, self.stamps
+        if not self.order:
+            return []
         return [
             i
             for i, after in zip(self.order, [*self.order[1:], None], strict=True)
@@ -115,22 +111,6 @@ def first_duplicate(points: Sequence[MetricPoint]) -> int | None:
     return None
 
 
-def log_counts(logs: Sequence[LogEvent]) -> pd.DataFrame:
-    """Events per service, level and minute, as long-format count series."""
-    if not logs:
-        return pd.DataFrame({"unique_id": [], "ds": [], "y": []})
-    frame = pd.DataFrame(
-        {
-            "unique_id": [f"{event.service}:log_{event.level.value}" for event in logs],
-            "ds": utc_naive(pd.Series([event.timestamp for event in logs], dtype=object)),
-        }
-    )
-    frame["ds"] = frame["ds"].dt.floor("min")
-    counts = frame.groupby(["unique_id", "ds"]).size().rename("y").reset_index()
-    counts["y"] = counts["y"].astype("float64")
-    return counts
-
-
 def check_collect(points: Sequence[MetricPoint], limit: int, logs: int) -> None:
     """Refuse what would be cut or ambiguous, naming the row, before anything is written."""
     if len(points) + logs > limit:
@@ -148,68 +128,137 @@ def check_collect(points: Sequence[MetricPoint], limit: int, logs: int) -> None:
         )
 
 
-def store_batch(
-    session: Session, batch: MetricBatch, *, now: datetime | None = None
-) -> StoredBatch:
-    """Store points and log counts once per batch id; a repeat writes nothing."""
+def store_batches(
+    session: Session, batches: Sequence[MetricBatch], *, now: datetime | None = None
+) -> list[StoredBatch]:
+    """Store points and log counts once per batch id; a repeat writes nothing.
+
+    However many batches, one statement records their ids, one looks up their series
+    and one writes their points (one more their log counts): a group of requests costs
+    little more than one. Each answer is the one its batch would get alone, in order: a
+    point repeated in a later batch keeps the later value, a series counts as created by
+    the first batch naming it, with that batch's source and labels.
+    """
     at = now.replace(tzinfo=None) if now else utc_now()
-    receipts = IngestRepository(session)
-    if not receipts.claim(
-        batch.batch_id,
-        source=batch.source,
-        points=len(batch.points),
-        log_events=len(batch.logs),
-        at=at,
-    ):
-        return StoredBatch(
-            batch_id=batch.batch_id,
-            duplicate=True,
-            points_written=0,
-            log_events_counted=0,
-            series_created=0,
+    claimed = IngestRepository(session).claim(
+        [
+            IngestReceipt(batch.batch_id, batch.source, len(batch.points), len(batch.logs), at)
+            for batch in batches
+        ]
+    )
+    fresh: dict[str, BatchWrites] = {}
+    for batch in batches:
+        if batch.batch_id in claimed and batch.batch_id not in fresh:
+            fresh[batch.batch_id] = BatchWrites.of(batch)
+    created = _create_missing(session, list(fresh.values()))
+    ids = {name: series_id for name, (series_id, _) in created.items()}
+    repository = SeriesRepository(session)
+    points: dict[tuple[str, datetime], float] = {}
+    counts: Counter[tuple[str, datetime]] = Counter()
+    for one in fresh.values():
+        points.update(one.points)
+        counts.update(one.log_counts)
+    if points:
+        repository.upsert_points(
+            [ids[name] for name, _ in points], [stamp for _, stamp in points], list(points.values())
         )
-    created = written = 0
-    if batch.points:
+    if counts:
+        repository.add_to_points(
+            [ids[name] for name, _ in counts],
+            [stamp for _, stamp in counts],
+            [float(count) for count in counts.values()],
+        )
+    answers = []
+    for batch in batches:
+        writes = fresh.pop(batch.batch_id) if batch.batch_id in fresh else None
+        answers.append(
+            StoredBatch(
+                batch_id=batch.batch_id,
+                duplicate=writes is None,
+                points_written=0 if writes is None else len(writes.points),
+                log_events_counted=0 if writes is None else len(batch.logs),
+                series_created=0
+                if writes is None
+                else sum(1 for _, creator in created.values() if creator is writes),
+            )
+        )
+    return answers
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWrites:
+    """What one batch writes: its points (the later value of a repeated one) and its log
+    events counted per series and minute, with the labels and frequency of each series."""
+
+    batch: MetricBatch
+    points: dict[tuple[str, datetime], float]
+    log_counts: Counter[tuple[str, datetime]]
+    labels: dict[str, dict[str, str]]
+
+    @classmethod
+    def of(cls, batch: MetricBatch) -> BatchWrites:
         ordered = OrderedPoints.of(batch.points)
         # a stream message may repeat a point (a producer's retry): the later value wins
-        kept = ordered.later_wins()
-        result = series_service.ingest_points(
-            session,
-            [ordered.unique_ids[i] for i in kept],
-            [ordered.stamps[i] for i in kept],
-            [batch.points[i].value for i in kept],
-            kind=SERIES_KIND,
-            source=batch.source,
-            labels=ordered.labels(),
+        points = {
+            (ordered.unique_ids[i], ordered.stamps[i]): batch.points[i].value
+            for i in ordered.later_wins()
+        }
+        counts = Counter(
+            (
+                f"{event.service}:log_{event.level.value}",
+                naive_utc(event.timestamp).replace(second=0, microsecond=0),
+            )
+            for event in batch.logs
         )
-        created, written = result.series_created, result.points_written
-    counts = log_counts(batch.logs)
-    if len(counts):
-        repository = SeriesRepository(session)
-        unique_ids = counts["unique_id"].drop_duplicates().tolist()
-        created += repository.add_missing(
-            unique_ids, kind=SERIES_KIND, source=batch.source, freq="min", labels={}
-        )
-        ids = repository.ids_by_unique_id(unique_ids)
-        repository.add_to_points(
-            counts["unique_id"].map(ids).tolist(),
-            counts["ds"].to_numpy().astype("datetime64[us]").tolist(),
-            counts["y"].tolist(),
-        )
-    return StoredBatch(
-        batch_id=batch.batch_id,
-        duplicate=False,
-        points_written=written,
-        log_events_counted=len(batch.logs),
-        series_created=created,
-    )
+        return cls(batch, points, counts, ordered.labels())
+
+    def series(self) -> dict[str, str | None]:
+        """The series written, each with the frequency it is created with."""
+        named: dict[str, str | None] = {name: None for name, _ in self.points}
+        for name, _ in self.log_counts:
+            named.setdefault(name, "min")
+        return named
+
+
+def _create_missing(
+    session: Session, writes: list[BatchWrites]
+) -> dict[str, tuple[int, BatchWrites | None]]:
+    """The id of every series the batches write, creating the missing ones, with the
+    batch that created each (None for those that existed). A series keeps the kind it was
+    created with: points of another kind would reach its models unvetted."""
+    repository = SeriesRepository(session)
+    wanted = {name: None for one in writes for name in one.series()}
+    stored = repository.ids_and_kinds(list(wanted))
+    for unique_id, (_, stored_kind) in stored.items():
+        if stored_kind != SERIES_KIND:
+            raise ConflictError(
+                f"series {unique_id!r} holds {stored_kind} points, not {SERIES_KIND}; "
+                "store these points under another host or metric",
+                field="points",
+            )
+    found: dict[str, tuple[int, BatchWrites | None]] = {
+        name: (series_id, None) for name, (series_id, _) in stored.items()
+    }
+    for one in writes:
+        for freq in (None, "min"):
+            missing = [
+                name
+                for name, its_freq in one.series().items()
+                if its_freq == freq and name not in found
+            ]
+            added = repository.create(
+                missing, kind=SERIES_KIND, source=one.batch.source, freq=freq, labels=one.labels
+            )
+            found.update((name, (series_id, one)) for name, series_id in added.items())
+    return found
 
 
 def flagged_points(points: pd.DataFrame) -> list[dict[str, Any]]:
     """The points at or above the threshold, as plain values ready to store or send."""
-    if points.empty:
+    flags = points["is_anomaly"].to_numpy(dtype=bool) if len(points) else None
+    if flags is None or not flags.any():  # the usual batch: no frame to filter
         return []
-    flagged = points[points["is_anomaly"]]
+    flagged = points[flags]
     return [
         {
             "host": str(host),

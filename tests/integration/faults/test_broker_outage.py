@@ -68,7 +68,7 @@ def stored(database: Database) -> int:
 async def ingest(pipeline: StreamPipeline, offset: int) -> tuple[MetricBatch, bool]:
     """What the endpoint does: store (the acknowledgement), then publish."""
     sent = batch(offset)
-    await asyncio.to_thread(pipeline.store, sent)
+    await pipeline.store(sent)
     published = await asyncio.wait_for(pipeline.publish_batch(sent), timeout=PUBLISH_SECONDS)
     return sent, published
 

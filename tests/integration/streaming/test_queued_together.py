@@ -210,7 +210,7 @@ def test_the_store_stage_skips_what_this_process_stored(var_dir: Path) -> None:
         await pipeline.start()
         try:
             for batch in here:
-                assert pipeline.store(batch).points_written == len(HOSTS)
+                assert (await pipeline.store(batch)).points_written == len(HOSTS)
                 assert await pipeline.publish_batch(batch)
             await pipeline.transport.publish(SYSTEM_METRICS, arrived.model_dump(mode="json"))
             await until(lambda: arrived.batch_id in pipeline.arrived)
