@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # event loop, holding nothing) instead of piling onto the database. The thread pool
     # has SPARE_THREADS more, so a request always finds a thread to finish with
     request_threads: int = Field(default=40, ge=1, le=1024)
+    # how long an idle client connection stays open. Longer than the idle timeout of the
+    # proxies and load balancers in front (60 s is common): a connection the server
+    # closes while its client sends the next request fails that request (a 502 behind
+    # a proxy, a read error without one); uvicorn's own default is 5 s
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # database connections per process; unset, one per request thread and BACKGROUND_
     # CONNECTIONS more for jobs, training and the stream, so no request fails for want of one
     # (on PostgreSQL keep workers x this under the server's max_connections)

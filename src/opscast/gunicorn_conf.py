@@ -23,6 +23,7 @@ worker_class = "uvicorn_worker.UvicornWorker"
 # Forecasting and retraining requests legitimately take longer than gunicorn's 30 s default.
 timeout = 120
 graceful_timeout = 30
+keepalive = _settings.keep_alive_seconds
 
 
 def on_starting(_server: Any) -> None:

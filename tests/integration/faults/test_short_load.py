@@ -7,10 +7,13 @@ asserted here.
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,3 +49,31 @@ def test_concurrent_clients_get_no_errors(var_dir: Path, model_store_ready: Path
             cell = load.run_cell(server.api, endpoint, CLIENTS, SECONDS, server.process.pid)
             assert cell.latencies, f"no request to {endpoint} completed"
             assert not cell.errors, f"{len(cell.errors)} errors on {endpoint}: {cell.errors[:3]}"
+
+
+UVICORN_KEEP_ALIVE_SECONDS = 5
+
+
+@pytest.mark.faults
+def test_an_idle_connection_outlives_uvicorns_default_keep_alive(var_dir: Path) -> None:
+    """A client that is slow to send its next request (a busy client, a proxy pooling
+    connections) must not find the connection closed under it: that request would fail.
+    """
+    command = [sys.executable, "-m", "opscast", "serve"]
+    env = {
+        "OPSCAST_TRAIN_ON_START": "false",
+        "PYTHONPATH": str(Path(opscast.__file__).parents[1]),
+    }
+    with running_opscast(command, var_dir, **env) as server:
+        address = urlsplit(server.api)
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        try:
+            for pause in (0, UVICORN_KEEP_ALIVE_SECONDS + 1):
+                time.sleep(pause)
+                connection.request("GET", "/health")
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200
+                assert not response.will_close
+        finally:
+            connection.close()
