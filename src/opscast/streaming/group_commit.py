@@ -73,8 +73,11 @@ class GroupCommit(Generic[Item, Result]):
     def _take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
         group = [self._waiting.popleft()]
         total = self._size(group[0][0])
-        while self._waiting and total + self._size(self._waiting[0][0]) <= self._max_size:
-            total += self._size(self._waiting[0][0])
+        while self._waiting:
+            size = self._size(self._waiting[0][0])
+            if total + size > self._max_size:
+                break
+            total += size
             group.append(self._waiting.popleft())
         return group
 

@@ -194,6 +194,8 @@ class BatchWrites:
     points: dict[tuple[str, datetime], float]
     log_counts: Counter[tuple[str, datetime]]
     labels: dict[str, dict[str, str]]
+    series: dict[str, str | None]
+    """The series written, each with the frequency it is created with."""
 
     @classmethod
     def of(cls, batch: MetricBatch) -> BatchWrites:
@@ -210,14 +212,10 @@ class BatchWrites:
             )
             for event in batch.logs
         )
-        return cls(batch, points, counts, ordered.labels())
-
-    def series(self) -> dict[str, str | None]:
-        """The series written, each with the frequency it is created with."""
-        named: dict[str, str | None] = {name: None for name, _ in self.points}
-        for name, _ in self.log_counts:
-            named.setdefault(name, "min")
-        return named
+        series: dict[str, str | None] = {name: None for name, _ in points}
+        for name, _ in counts:
+            series.setdefault(name, "min")
+        return cls(batch, points, counts, ordered.labels(), series)
 
 
 def _create_missing(
@@ -227,7 +225,7 @@ def _create_missing(
     batch that created each (None for those that existed). A series keeps the kind it was
     created with: points of another kind would reach its models unvetted."""
     repository = SeriesRepository(session)
-    wanted = {name: None for one in writes for name in one.series()}
+    wanted = {name: None for one in writes for name in one.series}
     stored = repository.ids_and_kinds(list(wanted))
     for unique_id, (_, stored_kind) in stored.items():
         if stored_kind != SERIES_KIND:
@@ -243,7 +241,7 @@ def _create_missing(
         for freq in (None, "min"):
             missing = [
                 name
-                for name, its_freq in one.series().items()
+                for name, its_freq in one.series.items()
                 if its_freq == freq and name not in found
             ]
             added = repository.create(

@@ -221,3 +221,21 @@ def test_bad_anomaly_queries_are_422(client: TestClient, params: dict[str, Any])
     response = client.get("/anomalies", params=params)
     assert response.status_code == 422
     assert response.json()["message"]
+
+
+def test_points_for_a_series_of_another_kind_are_409_and_write_nothing(
+    client: TestClient,
+) -> None:
+    taken = {"unique_id": "web-9:load", "ds": "2026-03-01T00:00:00", "y": 1.0}
+    assert client.post("/series/points", json={"kind": "custom", "points": [taken]}).is_success
+    body = {
+        "points": [
+            {"host": "web-1", "metric": "load", "timestamp": minute(0), "value": 1.0},
+            {"host": "web-9", "metric": "load", "timestamp": minute(1), "value": 2.0},
+        ],
+        "logs": [{"service": "web", "level": "error", "timestamp": minute(0)}],
+    }
+    response = client.post("/collect", json=body)
+    assert response.status_code == 409, response.text
+    assert "web-9:load" in response.json()["message"]
+    assert stored(client) == {"web-9:load": 1}
