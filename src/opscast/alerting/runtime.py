@@ -94,7 +94,7 @@ class AlertingRuntime:
             service.count_from_zero(session, service.Dispatch(self.channels))
         retried = retry_after_restart(self.database)
         log.info(
-            "alerting.started", channels=sorted(self.channels), rules_added=added, retried=retried
+            "alerting.started", channels=sorted(self.channels), rules_written=added, retried=retried
         )
 
     def _store_rules_and_cursors(self) -> list[str]:

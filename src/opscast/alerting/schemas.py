@@ -164,7 +164,12 @@ class RuleOut(BaseModel):
     action: str
     open_ticket: bool
     enabled: bool
-    origin: str = Field(description="'file' for the shipped defaults, 'api' for rules added here")
+    origin: str = Field(
+        description=(
+            "'file' for a rule as the rules file states it (refreshed from the file at "
+            "start), 'api' for one added, edited or tuned by feedback through the API"
+        )
+    )
     confirmed: int
     dismissed: int
     precision: float | None = Field(

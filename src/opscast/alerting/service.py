@@ -79,19 +79,29 @@ def rule_out(rule: AlertRule) -> RuleOut:
 
 
 def sync_rules(session: Session, rules: Sequence[RuleIn]) -> list[str]:
-    """Store the file's rules that are not stored yet (by name); the names added."""
+    """Store the file's rules: new names are added, and a stored rule that still says
+    what an earlier file said (origin ``file``: no edit or feedback has touched it) takes
+    the file's current values, so an upgrade that retunes a shipped rule reaches
+    databases stored before it. Rules changed through the API are left alone.
+    Returns the names added or refreshed."""
     repository = AlertRepository(session)
-    known = repository.rule_names()
+    stored = {rule.name: rule for rule in repository.rules()}
     now = utc_now()
-    added = []
+    written = []
     for rule in rules:
-        if rule.name in known:
+        values = stored_values(rule)
+        row = stored.get(rule.name)
+        if row is None:
+            repository.add(AlertRule(**values, origin="file", created_at=now, updated_at=now))
+        elif row.origin == "file" and any(getattr(row, k) != v for k, v in values.items()):
+            for column, value in values.items():
+                setattr(row, column, value)
+            row.updated_at = now
+            session.flush()
+        else:
             continue
-        repository.add(
-            AlertRule(**stored_values(rule), origin="file", created_at=now, updated_at=now)
-        )
-        added.append(rule.name)
-    return added
+        written.append(rule.name)
+    return written
 
 
 def list_rules(session: Session) -> list[AlertRule]:
@@ -123,6 +133,7 @@ def replace_rule(session: Session, rule_id: int, body: RuleIn) -> AlertRule:
         raise ConflictError(f"another rule is named {body.name!r}; pick another name")
     for column, value in stored_values(body).items():
         setattr(rule, column, value)
+    rule.origin = "api"  # the rules file no longer refreshes it
     rule.updated_at = utc_now()
     session.flush()
     return rule
@@ -641,6 +652,7 @@ def tune(rule: AlertRule, verdict: str) -> tuple[float, float, str]:
         rule.op, rule.threshold, rule.threshold_min, rule.threshold_max, verdict
     )
     rule.threshold = change.after
+    rule.origin = "api"  # tuned by feedback: the rules file no longer refreshes it
     rule.updated_at = utc_now()
     share = precision(rule.confirmed, rule.dismissed)
     if share is not None:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from conftest import ClientFactory
 from opscast.alerting import service
 from opscast.alerting.observations import Observation
+from opscast.alerting.rules import load_rules
 from opscast.db import Database, utc_now
 from opscast.drift_checks.tables import DriftReport
 from opscast.jobs.tables import Job
@@ -94,6 +95,32 @@ def test_rules_crud(client: TestClient) -> None:
     assert client.get(f"/alerts/rules/{rule['id']}").status_code == 404
     assert client.put(f"/alerts/rules/{rule['id']}", json=RULE).status_code == 404
     assert client.delete(f"/alerts/rules/{rule['id']}").status_code == 404
+
+
+def test_the_rules_file_refreshes_untouched_file_rules_and_leaves_api_changes(
+    client: TestClient,
+) -> None:
+    shipped = load_rules()
+    by_name = {rule["name"]: rule for rule in client.get("/alerts/rules").json()}
+    drift, anomalous = by_name["data-drift"], by_name["anomalous-metric"]
+    with database(client).session() as session:
+        assert service.sync_rules(session, shipped) == []  # nothing differs: nothing written
+
+    # an upgrade retunes two shipped rules; one of them an engineer has tuned by hand
+    edited = {**RULE, "name": "data-drift", "kind": drift["kind"], "threshold": 0.5}
+    edited["threshold_min"] = edited["threshold_max"] = 0.5
+    assert client.put(f"/alerts/rules/{drift['id']}", json=edited).json()["origin"] == "api"
+    newer = [
+        rule.model_copy(update={"threshold": 0.8, "threshold_min": 0.8, "threshold_max": 0.8})
+        if rule.name in {"data-drift", "anomalous-metric"}
+        else rule
+        for rule in shipped
+    ]
+    with database(client).session() as session:
+        assert service.sync_rules(session, newer) == ["anomalous-metric"]
+    refreshed = client.get(f"/alerts/rules/{anomalous['id']}").json()
+    assert (refreshed["threshold"], refreshed["origin"]) == (0.8, "file")
+    assert client.get(f"/alerts/rules/{drift['id']}").json()["threshold"] == 0.5
 
 
 @pytest.mark.parametrize(
@@ -230,7 +257,9 @@ def test_anomaly_feedback_labels_the_point_and_tunes_the_anomaly_rule(client: Te
     )
     assert answer.status_code == 201
     assert answer.json()["rule"]["threshold"] > rule["threshold"]
+    assert (rule["origin"], answer.json()["rule"]["origin"]) == ("file", "api")
     with database(client).session() as session:
+        assert service.sync_rules(session, load_rules()) == []  # the tuning survives a restart
         labels = service.labelled_points(session)
     assert labels[["unique_id", "label", "reason"]].to_dict("records") == [
         {"unique_id": "web-01:cpu_pct", "label": 0, "reason": "deploy"}
