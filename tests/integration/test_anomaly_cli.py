@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opscast.cli import app
+from opscast.forecasting.lstm_residuals import neural_available
 
 runner = CliRunner()
 NAB_FILE = (
@@ -89,4 +91,23 @@ def test_bad_input_is_one_line_and_exit_2(
     )
     assert result.exit_code == 2
     assert message in result.output
+    assert not output.exists()
+
+
+def test_the_lstm_autoencoder_without_torch_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules is how Python marks a module as not importable: torch is absent
+    monkeypatch.setitem(sys.modules, "torch", None)
+    neural_available.cache_clear()  # the answer is cached per process
+    source, output = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("timestamp,value\n2024-01-01,1\n2024-01-02,2\n")
+    arguments = ["-i", str(source), "-o", str(output), "--detector", "lstm_autoencoder"]
+    try:
+        result = runner.invoke(app, ["anomaly", "score", *arguments])
+    finally:
+        monkeypatch.undo()
+        neural_available.cache_clear()
+    assert result.exit_code == 2
+    assert "pip install 'opscast[neural]'" in result.output
     assert not output.exists()

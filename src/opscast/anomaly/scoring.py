@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from opscast.anomaly.detectors import DETECTORS, make_detector
+from opscast.anomaly.detectors import make_detector
 from opscast.anomaly.explain import contributions, describe
 from opscast.errors import InvalidInputError
 
@@ -71,11 +71,10 @@ def score_frame(
     on_series: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """``frame`` with ``anomaly_score`` in [0, 1], ``is_anomaly`` and ``explanation`` added."""
-    if detector not in DETECTORS:
-        raise InvalidInputError(
-            f"unknown detector {detector!r}; choose one of {', '.join(DETECTORS)}",
-            field="detector",
-        )
+    try:
+        make_detector(detector)  # an unknown name, or an optional one whose extra is absent
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), field="detector") from None
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise InvalidInputError("threshold must lie between 0 and 1", field="threshold")
     id_column, time_column, value_column = _columns(frame)
