@@ -123,8 +123,8 @@ def slope_bounds(
     slope = (centred * level).sum(axis=1) / spread
     residual = level - slope[:, None] * centred
     sigma = np.sqrt((residual * residual).sum(axis=1) / (n - 2))
-    # Student's t quantile from scipy.special, loaded already: importing scipy.stats takes
-    # about 0.4 s, which the first estimate of a serving process would spend in the stream
+    # Student's t quantile from scipy.special, loaded already: the first estimate of a
+    # serving process would otherwise import the whole of scipy.stats inside the stream
     half = float(stdtrit(n - 2, 0.5 + confidence / 2.0)) * sigma / np.sqrt(spread)
     return slope - half, slope + half
 
