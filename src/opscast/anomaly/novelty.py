@@ -426,20 +426,27 @@ class NoveltyFleet:
         raw_values[rows * span + at % span] = values
         seen = np.minimum(at - self.begin[rows] + 1, span).astype(np.float64)
         keys = np.empty((d.keys_per_point, len(rows)), dtype=np.int64)
+        # the last ``span`` values of every row in one gather, oldest first; each scale
+        # sums its last ``m`` of them in that order, as ``smoothed`` does
+        lags = np.arange(span - 1, -1, -1)[:, None]
+        window = raw_values.take(rows * span + (at - lags) % span)
         column = 0
         for index, m in enumerate(d.scales):
-            total = raw_values.take(rows * span + (at - m + 1) % span)
-            for lag in range(m - 2, -1, -1):
-                total = total + raw_values.take(rows * span + (at - lag) % span)
+            total = window[span - m]
+            for lag in range(span - m + 1, span):
+                total = total + window[lag]
             smooth = total / np.minimum(seen, float(m))
             low, high = self._range(rows, index)
             symbol = symbolize(smooth, low, high, d.levels)
             ring = self.symbols[index]
             width = ring.shape[1]
+            earlier = ring.reshape(-1).take(
+                rows * width + (at - m * np.arange(1, d.orders + 1)[:, None]) % width
+            )
             key = symbol
             for order in range(d.orders + 1):
                 if order:
-                    key = key * self._base + ring[rows, (at - order * m) % width]
+                    key = key * self._base + earlier[order - 1]
                 keys[column] = (key * 8 + order) * 16 + index
                 column += 1
             ring[rows, at % width] = symbol

@@ -114,9 +114,12 @@ class Recent:
     def last(self, rows: IntArray, n: int) -> tuple[FloatArray, np.ndarray]:
         """Values (NaN before a row's first point) and times of the last ``n``, oldest first."""
         positions = self.count[rows, None] - n + np.arange(n)
-        slots = positions % self.size
-        values = np.where(positions >= 0, self.values[rows[:, None], slots], np.nan)
-        return values, self.stamps[rows[:, None], slots]
+        # flat cells and ``take``: twice as fast as two-axis fancy indexing
+        cells = rows[:, None] * self.size + positions % self.size
+        values = self.values.take(cells)
+        if (positions < 0).any():
+            values = np.where(positions >= 0, values, np.nan)
+        return values, self.stamps.take(cells)
 
 
 def newest_features(recent: FloatArray, window: int) -> FloatArray:
@@ -216,8 +219,11 @@ class SeriesSlices:
         every = len(keep) == len(self.y)
         columns = {name: self.frame[name].to_numpy() for name in self.frame.columns}
         columns.update(added)
+        # copy=False: the columns are the batch's own or new, and copying them all again
+        # cost three times the frame's construction
         return pd.DataFrame(
-            {name: column if every else column[keep] for name, column in columns.items()}
+            {name: column if every else column[keep] for name, column in columns.items()},
+            copy=False,
         )
 
     def when(self, series: int) -> datetime:
@@ -518,6 +524,9 @@ class Predictor:
         """
         due = self._recent.count[rows] - self._estimated[rows] >= TTF_STRIDE
         series, rows = series[due], rows[due]
+        # every series due is looked at now, capacity or not: a series without a limit
+        # is asked again ``TTF_STRIDE`` points later, not on each of its points
+        self._estimated[rows] = self._recent.count[rows]
         frame = batch.frame
         last = np.append(batch.starts[1:], len(batch.y))[series] - 1
         metrics = frame["metric"].to_numpy()[last]
@@ -531,7 +540,6 @@ class Predictor:
         if not len(capacity):
             return failures
         hosts = frame["host"].to_numpy()[last]
-        self._estimated[rows[capacity]] = self._recent.count[rows[capacity]]
         values, stamps = self._recent.last(rows[capacity], TTF_LOOKBACK)
         seen = np.minimum(self._recent.count[rows[capacity]], TTF_LOOKBACK)
         for length in np.unique(seen).tolist():
