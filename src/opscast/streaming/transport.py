@@ -17,6 +17,11 @@ make harmless by being idempotent.
 - ``kafka://``: Kafka with a consumer group per stage and offsets committed after the
   stage (no Kafka server here to test against).
 
+A stage that can take several messages at once (``Subscription.many``) gets what a
+Redis or Kafka consumer fetched in one read, up to ``MAX_BATCH``, as the in-process
+transport hands over what waits in its queue; NATS and RabbitMQ deliver one message at
+a time. A fetched batch is acknowledged as a whole once handled.
+
 Why a hand-written in-process transport: FastStream's ``TestBroker`` is built to patch
 a broker inside tests (it swaps the publisher for direct calls, so a failing stage
 propagates into the publisher and nothing is redelivered), which is not the semantics
@@ -53,6 +58,8 @@ FASTSTREAM_LOG = logging.getLogger("opscast.faststream")
 JETSTREAM_NAME = "opscast"
 RABBIT_EXCHANGE = "opscast"
 SUPPORTED_SCHEMES = ("redis", "rediss", "nats", "amqp", "amqps", "kafka")
+MAX_BATCH = 256
+"""Messages handed to a stage at once at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,24 @@ class Subscription:
     messages queued hands them over together, so the per-message cost of a stage (a unit
     of work, a frame, a judge) is paid once for all of them under load. If it raises,
     each message goes through ``stage`` on its own, with the usual retries."""
+
+
+async def deliver_together(subscription: Subscription, messages: list[Message]) -> bool:
+    """True when ``many`` handled every message; False leaves them to one at a time."""
+    if subscription.many is None or len(messages) < 2:
+        return False
+    try:
+        await subscription.many(messages)
+    except Exception as exc:  # one at a time instead, each with its own retries
+        log.warning(
+            "stream.batch_failed",
+            topic=subscription.topic,
+            group=subscription.group,
+            messages=len(messages),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return False
+    return True
 
 
 class Transport(Protocol):
@@ -98,7 +123,7 @@ class InProcessTransport:
         self,
         retry_seconds: float = 1.0,
         max_attempts: int = 5,
-        max_batch: int = 256,
+        max_batch: int = MAX_BATCH,
         linger_seconds: float = 0.05,
     ) -> None:
         self.retry_seconds = retry_seconds
@@ -131,28 +156,11 @@ class InProcessTransport:
                 await asyncio.sleep(self.linger_seconds)
             while len(messages) < self.max_batch and not queue.empty():
                 messages.append(queue.get_nowait())
-            if not await self._deliver_together(subscription, messages):
+            if not await deliver_together(subscription, messages):
                 for message in messages:
                     await self._deliver(subscription, message)
             for _ in messages:
                 queue.task_done()
-
-    async def _deliver_together(self, subscription: Subscription, messages: list[Message]) -> bool:
-        """True when ``many`` handled every message; False leaves them to one at a time."""
-        if subscription.many is None or len(messages) < 2:
-            return False
-        try:
-            await subscription.many(messages)
-        except Exception as exc:  # one at a time instead, each with its own retries
-            log.warning(
-                "stream.batch_failed",
-                topic=subscription.topic,
-                group=subscription.group,
-                messages=len(messages),
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            return False
-        return True
 
     async def _deliver(self, subscription: Subscription, message: Message) -> None:
         for attempt in range(1, self.max_attempts + 1):
@@ -192,6 +200,20 @@ def _one_argument(stage: Stage) -> Stage:
 
     async def handle(message: dict[str, Any]) -> None:
         await stage(message)
+
+    return handle
+
+
+def _fetched_together(subscription: Subscription) -> Stages:
+    """A batch subscriber's handler: the fetched messages through ``many``, or one at a
+    time when that fails. A message that fails alone fails the handler, and the broker
+    delivers the whole batch again (the stages are idempotent)."""
+
+    async def handle(messages: list[dict[str, Any]]) -> None:
+        if await deliver_together(subscription, messages):
+            return
+        for message in messages:
+            await subscription.stage(message)
 
     return handle
 
@@ -258,6 +280,9 @@ class FastStreamTransport:
 
         ack = AckPolicy.NACK_ON_ERROR
         stage = _one_argument(subscription.stage)
+        together = subscription.many is not None
+        fresh = _fetched_together(subscription) if together else stage
+        most = MAX_BATCH if together else None
         group = f"{self.namespace or 'opscast'}-{subscription.group}"
         topic = self._topic(subscription.topic)
         if self.kind in {"redis", "rediss"}:
@@ -265,9 +290,11 @@ class FastStreamTransport:
 
             name = consumer_name()
             self.broker.subscriber(
-                stream=StreamSub(topic, group=group, consumer=name),
+                stream=StreamSub(
+                    topic, group=group, consumer=name, batch=together, max_records=most
+                ),
                 ack_policy=ack,
-            )(stage)
+            )(fresh)
             # entries a failed stage or a dead process left pending come back after a while
             self.broker.subscriber(
                 stream=StreamSub(
@@ -281,7 +308,10 @@ class FastStreamTransport:
         elif self.kind == "nats":
             from faststream.nats import ConsumerConfig, PullSub
 
-            # a fetched batch is handled concurrently: fetch one at a time to keep order
+            # one message per fetch: a fetched batch is handled concurrently, out of order,
+            # and with batch=True a fetch that found one message on an idle stream waits
+            # for the rest of its batch until its timeout, which would be each message's
+            # latency
             self.broker.subscriber(
                 topic,
                 stream=self._jetstream(),
@@ -307,7 +337,9 @@ class FastStreamTransport:
                 group_id=group,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.ACK,
-            )(stage)
+                batch=together,
+                max_records=most,
+            )(fresh)
 
     async def start(self) -> None:
         await self.broker.start()

@@ -26,7 +26,12 @@ from opscast.series.repository import SeriesRepository
 from opscast.streaming.pipeline import STAGE_GROUPS, StreamPipeline, new_batch_id
 from opscast.streaming.schemas import MetricBatch
 from opscast.streaming.topics import ANOMALY_PREDICTIONS, SYSTEM_METRICS
-from opscast.streaming.transport import FastStreamTransport, Message, remove_namespace
+from opscast.streaming.transport import (
+    FastStreamTransport,
+    Message,
+    Subscription,
+    remove_namespace,
+)
 
 BROKERS = {
     "redis": "redis://127.0.0.1:6379",
@@ -180,6 +185,56 @@ def test_a_failed_store_is_redelivered_and_stored_once(broker_url: str, var_dir:
             assert real_store([again])[0].duplicate
 
     asyncio.run(scenario())
+
+
+def test_messages_fetched_together_reach_the_many_stage_in_order(broker_url: str) -> None:
+    """Messages published before the consumer reads them come to ``many`` in one call
+    on Redis (NATS and RabbitMQ deliver one at a time), in publishing order; a batch
+    whose ``many`` fails goes through the one-message stage instead, nothing lost."""
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    calls: list[list[int]] = []
+    singles: list[int] = []
+
+    async def many(messages: list[Message]) -> None:
+        calls.append([m["n"] for m in messages])
+        if any(m["n"] == 45 for m in messages):
+            raise RuntimeError("one bad message")
+
+    async def stage(message: Message) -> None:
+        singles.append(message["n"])
+
+    async def scenario() -> None:
+        publisher = FastStreamTransport(broker_url, namespace=namespace)
+        consumer = FastStreamTransport(broker_url, namespace=namespace)
+        consumer.subscribe(Subscription(SYSTEM_METRICS, "together", stage, many))
+        try:
+            await publisher.start()
+            await consumer.start()  # declares the group, then is stopped while messages queue
+            await consumer.stop()
+            for n in range(60):
+                await publisher.publish(SYSTEM_METRICS, {"n": n})
+            consumer = FastStreamTransport(broker_url, namespace=namespace)
+            consumer.subscribe(Subscription(SYSTEM_METRICS, "together", stage, many))
+            await consumer.start()
+            handled = lambda: sorted(  # noqa: E731
+                {n for call in calls if 45 not in call for n in call} | set(singles)
+            )
+            await until(lambda: handled() == list(range(60)))
+        finally:
+            await consumer.stop()
+            await publisher.stop()
+            await remove_namespace(broker_url, namespace, groups=("together",))
+
+    asyncio.run(scenario())
+    seen = [n for call in calls for n in call]
+    if urlsplit(broker_url).scheme != "redis":
+        assert singles == list(range(60))
+        assert not calls
+        return
+    assert max(len(call) for call in calls) > 1, calls
+    assert seen == sorted(seen), "each fetch is handed over in publishing order"
+    failed = next(call for call in calls if 45 in call)
+    assert singles == failed, "the failed batch went through the one-message stage"
 
 
 def test_health_reports_a_real_connection(broker_url: str, var_dir: Path) -> None:
