@@ -60,9 +60,6 @@ class AlertRepository:
     def rule_named(self, name: str) -> AlertRule | None:
         return self.session.scalar(select(AlertRule).where(AlertRule.name == name))
 
-    def rule_names(self) -> set[str]:
-        return set(self.session.scalars(select(AlertRule.name)))
-
     def add(self, row: Any) -> None:
         self.session.add(row)
         self.session.flush()
