@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from opscast.anomaly.detectors import DETECTORS, make_detector
@@ -38,7 +39,7 @@ from opscast.anomaly.features import FloatArray, rolling_features
 from opscast.anomaly.nab_score import PROFILES, ScoredFile, score_corpus
 from opscast.anomaly.nab_score import sweep as nab_sweep
 from opscast.anomaly.novelty import NoveltyDetector
-from opscast.anomaly.scoring import score_frame
+from opscast.anomaly.scoring import clocked, score_frame
 from opscast.config import Settings
 
 # NAB v1.1 scoreboard, standard profile, on the full 58-file corpus (not this subset)
@@ -73,11 +74,12 @@ def load(nab: Path) -> Files:
     return files
 
 
+def stamps(frame: pd.DataFrame) -> npt.NDArray[np.datetime64]:
+    return pd.to_datetime(frame["timestamp"]).to_numpy()
+
+
 def scored_files(files: Files, score: Callable[[pd.DataFrame], FloatArray]) -> list[ScoredFile]:
-    return [
-        ScoredFile(key, pd.to_datetime(frame["timestamp"]).to_numpy(), score(frame), spans)
-        for key, frame, spans in files
-    ]
+    return [ScoredFile(key, stamps(frame), score(frame), spans) for key, frame, spans in files]
 
 
 def rolling_forest(values: FloatArray, refit: int = 500, train: int = 2000) -> FloatArray:
@@ -130,7 +132,9 @@ def held_out(files: Files) -> None:
         )
     }
     scores = {
-        params: scored_files(files, lambda frame, d=detector: d.score(frame["value"]))
+        params: scored_files(
+            files, lambda frame, d=detector: clocked(d, stamps(frame)).score(frame["value"])
+        )
         for params, detector in grid.items()
     }
     groups = sorted(set(GROUPS.values()))

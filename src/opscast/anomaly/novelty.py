@@ -27,7 +27,14 @@ Benchmark (Numenta's HTM sequence memory, CAD OSE's contexts, ARTime's categorie
    below the shipped alert rule's 0.7, while a jump of a whole range pages. Records
    rest on their own and start no rest of the patterns, so the new patterns of the
    change a record may begin still raise their alarm.
-5. **Rest.** Nothing is reported for the first ``warmup`` points, when every
+5. **Missed cycles.** With a clock (``cycle``: points per day, from the series' sampling
+   step), the longest scale's symbol is compared with the symbols at the same time of
+   day 1, 2, 3 and 7 days earlier. When those four agree, the day has a rhythm (the
+   week-old one keeps a weekday from being judged by a weekend); a symbol at least
+   ``cycle_gap`` bins away from them is a daily peak that did not come, or one that
+   came at night, which no pattern of the last hours can show. It scores its distance
+   in ranges (bins over ``levels - 1``) up to 1, and rests for a day on its own.
+6. **Rest.** Nothing is reported for the first ``warmup`` points, when every
    pattern is new. After that, a raw score at or above ``rest_level`` silences the
    next ``rest`` points (reported 0): the onset of a change is the news, its
    continuation is not, and
@@ -55,6 +62,11 @@ from opscast.anomaly.trailing import IntArray
 
 BLOCKS = 64
 """The range is kept as the min and max of 64 blocks of ``memory // 64`` points."""
+DAYS = np.array([1, 2, 3, 7], dtype=np.int64)
+"""The earlier days a missed cycle is judged against: the last three and a week ago."""
+DAY_NS = 86_400 * 10**9
+CLOCK_STEPS = 12
+"""Sampling steps needed before a series' clock (points per day) is trusted."""
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 """Fibonacci hashing: the top bits of key * 2^64 / phi spread nearby keys apart."""
 NEVER = np.iinfo(np.int64).min // 2
@@ -75,11 +87,18 @@ class NoveltyDetector:
     bits: int = 14
     threshold: float = 0.45
     spatial_tolerance: float = 0.05
+    cycle: int = 0
+    """Points per day of the series scored (0: no clock, no missed-cycle check)."""
+    cycle_gap: int = 4
+    max_cycle: int = 1440
+    """The longest day a stream keeps symbols for: one-minute points."""
     name: str = "novelty"
 
     def __post_init__(self) -> None:
         if min(self.scales) < 1 or self.levels < 1 or self.memory < 2 or self.orders < 0:
             raise ValueError("scales, levels and orders must be positive and memory at least 2")
+        if not 3 * self.levels < 256 or not 0 <= self.cycle <= self.max_cycle:
+            raise ValueError("levels must stay below 86 and cycle between 0 and max_cycle")
         # the stream counts each half of memory in 16 bits
         if self.pane * self.keys_per_point >= 1 << 16:
             raise ValueError("memory // 2 * patterns per point must stay below 65,536")
@@ -103,10 +122,17 @@ class NoveltyDetector:
         return self.orders * max(self.scales)
 
     @property
+    def longest(self) -> int:
+        """Index of the longest scale, whose symbols a missed cycle compares."""
+        return self.scales.index(max(self.scales))
+
+    @property
     def context(self) -> int:
         # counts reach two panes back, their contexts ``lags`` further, each symbol's
-        # range ``BLOCKS`` blocks and its smoothing a scale further still
-        return 2 * self.pane + self.lags + (BLOCKS + 1) * self.block + max(self.scales)
+        # range ``BLOCKS`` blocks and its smoothing a scale further still; a missed
+        # cycle looks a week back and rests a day
+        symbol = (BLOCKS + 1) * self.block + max(self.scales)
+        return max(2 * self.pane + self.lags, (int(DAYS[-1]) + 1) * self.max_cycle) + symbol
 
     def fit(self, history: npt.ArrayLike) -> Self:
         return self
@@ -140,6 +166,13 @@ class NoveltyDetector:
             raw = raw + 1.0 / (1.0 + counts[:, column])
         raw = np.concatenate((np.zeros(first), raw / keys.shape[1]))
         raw = np.where(positions < self.warmup, 0.0, raw)
+        # every missed cycle is found, not only the tail's: each rests a day on its own
+        missed = cycle_break(symbols[self.longest], self.cycle, self.cycle_gap, self.levels)
+        missed = np.where(positions < self.warmup, 0.0, missed)
+        last_cycle = np.maximum.accumulate(np.where(missed > 0, positions, NEVER)) if n else missed
+        cycle_before = np.concatenate(([NEVER], last_cycle[:-1]))
+        missed = np.where(positions - cycle_before <= self.cycle, 0.0, missed)
+        raw = np.maximum(raw, np.where(np.arange(n) < first, 0.0, missed))
         # only a new pattern starts a rest: a record that starts one would silence the
         # patterns of the change it begins
         loud = np.where(raw >= self.rest_level, positions, NEVER)
@@ -152,7 +185,9 @@ class NoveltyDetector:
         record_before = np.concatenate(([NEVER], last_record[:-1]))
         record = np.where(positions - record_before <= self.rest, 0.0, record)
         scores = np.where(positions - before <= self.rest, 0.0, np.maximum(raw, record))
-        return NoveltyTrace(scores, symbols, ranges, keys, last_loud, last_record)
+        return NoveltyTrace(
+            scores, symbols, ranges, keys, last_loud, last_record, last_cycle.astype(np.int64)
+        )
 
     def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
         """(n, keys_per_point) pattern of each point, scale by scale, order by order."""
@@ -179,6 +214,7 @@ class NoveltyTrace:
     keys: npt.NDArray[np.int64]
     last_loud: IntArray
     last_record: IntArray
+    last_cycle: IntArray
 
 
 def smoothed(x: FloatArray, m: int) -> FloatArray:
@@ -278,6 +314,34 @@ def symbolize(values: FloatArray, low: FloatArray, high: FloatArray, levels: int
     return binned.astype(np.int64) + levels
 
 
+def cycle_break(symbol: IntArray, cycle: int, gap: int, levels: int) -> FloatArray:
+    """Per point, ``gap`` or more bins away from the same time of each of ``DAYS`` days
+    before, which all hold one symbol: that distance in ranges (at most 1), else 0."""
+    n = len(symbol)
+    if cycle <= 0:
+        return np.zeros(n)
+    marker = 3 * levels
+    before = [lagged(symbol, int(days) * cycle, marker) for days in DAYS]
+    agreed = np.logical_and.reduce([earlier == before[0] for earlier in before[1:]])
+    distance = np.abs(symbol - before[0])
+    broken = agreed & (before[0] != marker) & (distance >= gap)
+    return np.where(broken, np.minimum(1.0, distance / max(1, levels - 1)), 0.0)
+
+
+def points_per_day(stamps: npt.ArrayLike, longest: int) -> int:
+    """A series' clock: points per day when at least 9 in 10 of its sampling steps are one
+    step that divides a day into at most ``longest`` points; else 0 (no clock)."""
+    ns = np.asarray(stamps, dtype="datetime64[ns]").astype(np.int64)
+    steps = np.diff(ns)
+    if len(steps) < CLOCK_STEPS:
+        return 0
+    step = int(np.median(steps))
+    if step <= 0 or DAY_NS % step or np.mean(steps == step) < 0.9:
+        return 0
+    cycle = DAY_NS // step
+    return cycle if cycle <= longest else 0
+
+
 def lagged(symbol: IntArray, lag: int, marker: int) -> IntArray:
     """``symbol`` ``lag`` points earlier; ``marker`` before the first point."""
     n = len(symbol)
@@ -328,7 +392,9 @@ class NoveltyFleet:
     minima and maxima of the range and the last ``orders * m`` symbols, and two
     tables of ``2 ** bits`` pattern counts, one per half of memory, packed as the low and
     high 16 bits of one word per bucket so a lookup reads both at once (64 KiB per
-    series at the default 14 bits).
+    series at the default 14 bits). For missed cycles it keeps the longest scale's
+    symbols of the last week of one-minute points (10 KiB) and its clock, which starts
+    as the detector's ``cycle`` and ``clock`` sets once the sampling step is known.
     """
 
     def __init__(self, detector: NoveltyDetector | None = None) -> None:
@@ -353,6 +419,10 @@ class NoveltyFleet:
         self.now_max = np.zeros((0, scales))
         self.symbols = [np.zeros((0, d.orders * m + 1), dtype=np.int64) for m in d.scales]
         self.tables = np.zeros((0, self._size), dtype=np.uint32)
+        self._week = int(DAYS[-1]) * d.max_cycle + 1
+        self.days = np.zeros((0, self._week), dtype=np.uint8)
+        self.cycle = np.zeros(0, dtype=np.int64)
+        self.last_cycle = np.zeros(0, dtype=np.int64)
 
     def _grow(self, rows: int) -> None:
         extra = rows - len(self.count)
@@ -374,6 +444,9 @@ class NoveltyFleet:
         self.now_min, self.now_max = more(self.now_min, inf), more(self.now_max, -inf)
         self.symbols = [more(ring, self._marker) for ring in self.symbols]
         self.tables = more(self.tables, 0)
+        self.days = more(self.days, self._marker)
+        self.cycle = more(self.cycle, self.detector.cycle)
+        self.last_cycle = more(self.last_cycle, NEVER)
 
     def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
         """A new row continuing ``history`` (the series from position ``start``)."""
@@ -387,11 +460,16 @@ class NoveltyFleet:
         end = start + n
         self.count[row], self.begin[row] = end, start
         self.tables[row] = 0
+        self.days[row] = self._marker
+        self.cycle[row], self.last_cycle[row] = d.cycle, NEVER
         if not n:
             return row
         trace = d.trace(values, start, tail=d.rest)
         self.last_loud[row] = trace.last_loud[-1]
         self.last_record[row] = trace.last_record[-1]
+        self.last_cycle[row] = trace.last_cycle[-1]
+        back = np.arange(max(start, end - self._week), end)
+        self.days[row, back % self._week] = trace.symbols[d.longest][back - start]
         kept = np.arange(max(start, end - self._span), end)
         self.raw[row, kept % self._span] = values[kept - start]
         block_ids = np.unique(np.arange(start, end) // d.block)
@@ -416,6 +494,12 @@ class NoveltyFleet:
             counts = np.bincount(mine, minlength=self._size).astype(np.uint32)
             self.tables[row] |= counts << np.uint32(16 * (pane % 2))
         return row
+
+    def clock(self, row: int, cycle: int) -> None:
+        """Set a row's points per day: its missed cycles are checked from then on."""
+        if not 0 <= cycle <= self.detector.max_cycle:
+            raise ValueError(f"cycle must lie between 0 and {self.detector.max_cycle}")
+        self.cycle[row] = cycle
 
     def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
         """Score one new value for each of ``rows`` (distinct), then remember it."""
@@ -451,7 +535,18 @@ class NoveltyFleet:
                 column += 1
             ring[rows, at % width] = symbol
             self._extend_range(rows, index, at, smooth)
+            if index == d.longest:
+                missed = self._missed_cycle(rows, at, symbol)
         record = self._record(rows, at, values)
+        raw = np.maximum(np.where(at < d.warmup, 0.0, self._novelty(rows, at, keys)), missed)
+        scores = np.where(at - self.last_loud[rows] <= d.rest, 0.0, np.maximum(raw, record))
+        self.last_loud[rows] = np.where(raw >= d.rest_level, at, self.last_loud[rows])
+        self.count[rows] = at + 1
+        return scores
+
+    def _novelty(self, rows: IntArray, at: IntArray, keys: npt.NDArray[np.int64]) -> FloatArray:
+        """Mean novelty of each row's new patterns (``trace``), which then join its counts."""
+        d = self.detector
         pane = at // d.pane
         shift = (np.uint32(16) * (pane % 2)).astype(np.uint32)
         starting = at % d.pane == 0
@@ -466,9 +561,6 @@ class NoveltyFleet:
         raw = np.zeros(len(rows))
         for column in range(d.keys_per_point):
             raw = raw + 1.0 / (1.0 + counts[column])
-        raw = np.where(at < d.warmup, 0.0, raw / d.keys_per_point)
-        scores = np.where(at - self.last_loud[rows] <= d.rest, 0.0, np.maximum(raw, record))
-        self.last_loud[rows] = np.where(raw >= d.rest_level, at, self.last_loud[rows])
         one = np.uint32(1) << shift
         table[cells] = words + one
         # rarely, two patterns of a row share a bucket: count each of them
@@ -477,8 +569,30 @@ class NoveltyFleet:
         if len(shared):
             table[cells[:, shared]] = words[:, shared]
             np.add.at(table, cells[:, shared].ravel(), np.tile(one[shared], len(cells)))
-        self.count[rows] = at + 1
-        return scores
+        return raw / d.keys_per_point
+
+    def _missed_cycle(self, rows: IntArray, at: IntArray, symbol: IntArray) -> FloatArray:
+        """``cycle_break`` of each row's new longest-scale symbol, which then joins the
+        row's week; 0 in the warm-up and within a day of the row's last missed cycle."""
+        d = self.detector
+        cycle = self.cycle[rows]
+        cells = rows * self._week
+        days = self.days.reshape(-1)
+        # yesterday first: the three other days are read only where it is far enough
+        yesterday = days.take(cells + (at - cycle) % self._week).astype(np.int64)
+        distance = np.abs(symbol - yesterday)
+        far = np.flatnonzero(
+            (cycle > 0) & (distance >= d.cycle_gap) & (yesterday != self._marker) & (at >= d.warmup)
+        )
+        missed = np.zeros(len(rows))
+        if len(far):
+            before = days.take(cells[far] + (at[far] - DAYS[1:, None] * cycle[far]) % self._week)
+            broken = far[(before == yesterday[far]).all(axis=0)]
+            missed[broken] = np.minimum(1.0, distance[broken] / max(1, d.levels - 1))
+        days[cells + at % self._week] = symbol
+        recent = self.last_cycle[rows]
+        self.last_cycle[rows] = np.where(missed > 0, at, recent)
+        return np.where(at - recent <= cycle, 0.0, missed)
 
     def _record(self, rows: IntArray, at: IntArray, values: FloatArray) -> FloatArray:
         """The record score of each value against its row's raw range (``trace``), which

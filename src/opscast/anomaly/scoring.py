@@ -10,13 +10,15 @@ order and adds ``anomaly_score``, ``is_anomaly`` and, for flagged rows, an
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from opscast.anomaly.detectors import make_detector
+from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.explain import contributions, describe
+from opscast.anomaly.novelty import NoveltyDetector, points_per_day
 from opscast.errors import InvalidInputError
 
 LAYOUTS = (("unique_id", "ds", "y"), ("timestamp", "value"), ("ds", "y"))
@@ -46,8 +48,8 @@ def _numeric(values: pd.Series, column: str) -> np.ndarray:
     return numbers.to_numpy(dtype=np.float64)
 
 
-def _order(stamps: pd.Series, column: str) -> np.ndarray:
-    """Row positions in time order (stable, so equal stamps keep their file order)."""
+def _times(stamps: pd.Series, column: str) -> np.ndarray:
+    """The time of each row: numbers as they are, text parsed to datetime64."""
     if pd.api.types.is_numeric_dtype(stamps):
         keys = stamps.to_numpy()
     else:
@@ -59,7 +61,14 @@ def _order(stamps: pd.Series, column: str) -> np.ndarray:
                 field=column,
             )
         keys = parsed.to_numpy()
-    return np.argsort(keys, kind="stable")
+    return keys
+
+
+def clocked(model: Detector, times: np.ndarray) -> Detector:
+    """The novelty detector given the series' points per day, for its missed cycles."""
+    if isinstance(model, NoveltyDetector) and np.issubdtype(times.dtype, np.datetime64):
+        return replace(model, cycle=points_per_day(times, model.max_cycle))
+    return model
 
 
 def score_frame(
@@ -93,8 +102,10 @@ def score_frame(
     for name, positions in groups.items():
         if on_series is not None:
             on_series(str(name))
-        rows = positions[_order(frame[time_column].iloc[positions], time_column)]
-        model = make_detector(detector)
+        times = _times(frame[time_column].iloc[positions], time_column)
+        order = np.argsort(times, kind="stable")  # equal stamps keep their file order
+        rows = positions[order]
+        model = clocked(make_detector(detector), times[order])
         cut = model.threshold if threshold is None else threshold
         series_scores = model.score(values[rows])
         scores[rows] = series_scores

@@ -32,6 +32,7 @@ import pandas as pd
 from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.explain import contributions, describe, latest_contributions
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, slope_weights
+from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyFleet, points_per_day
 from opscast.anomaly.stream import DetectorFleet, Fleet, fleet_of
 from opscast.anomaly.time_to_failure import Crossings, advice, times_to_failure
 from opscast.anomaly.trailing import IntArray
@@ -397,6 +398,9 @@ class Predictor:
         self._fleet_row = np.zeros(0, dtype=np.int64)
         # per row: how many points the series had at its last time-to-failure estimate
         self._estimated = np.zeros(0, dtype=np.int64)
+        # per row: a novelty row whose points per day are not known yet; how many are
+        self._clock_due = np.zeros(0, dtype=bool)
+        self._clocks_due = 0
 
     def _fleet(self, metric: str) -> int:
         """One fleet per metric when detectors differ by metric (models retrained per
@@ -414,11 +418,34 @@ class Predictor:
         if self.count is not None and len(values) == self.context:
             start = self.count(unique_id, first) - len(values)
         fleet = self._fleet(unique_id.partition(":")[2] if self.per_metric else "")
+        scorer = self._fleet_list[fleet]
+        row = scorer.add(values, start)
         self._fleet_of_row = np.append(self._fleet_of_row, fleet)
-        self._fleet_row = np.append(self._fleet_row, self._fleet_list[fleet].add(values, start))
+        self._fleet_row = np.append(self._fleet_row, row)
         self._estimated = np.append(self._estimated, -TTF_STRIDE)
-        stamps = np.asarray(ds[max(0, len(ds) - self._recent.size) :], dtype="datetime64[ns]")
-        return self._recent.add(stamps.astype(np.int64), values)
+        stamps = np.asarray(ds, dtype="datetime64[ns]")
+        due = isinstance(scorer, NoveltyFleet)
+        if isinstance(scorer, NoveltyFleet) and len(stamps) > CLOCK_STEPS:
+            scorer.clock(row, points_per_day(stamps, scorer.detector.max_cycle))
+            due = False
+        self._clock_due = np.append(self._clock_due, due)
+        self._clocks_due += due
+        kept = stamps[max(0, len(stamps) - self._recent.size) :]
+        return self._recent.add(kept.astype(np.int64), values)
+
+    def _set_clocks(self, rows: IntArray) -> None:
+        """Points per day of new novelty rows, from their first sampling steps: a missed
+        cycle needs a week of points, so a clock set now misses nothing."""
+        due = rows[self._clock_due[rows] & (self._recent.count[rows] > CLOCK_STEPS)]
+        if not len(due):
+            return
+        _, stamps = self._recent.last(due, CLOCK_STEPS + 1)
+        for row, times in zip(due.tolist(), stamps.view("datetime64[ns]"), strict=True):
+            fleet = self._fleet_list[int(self._fleet_of_row[row])]
+            assert isinstance(fleet, NoveltyFleet)
+            fleet.clock(int(self._fleet_row[row]), points_per_day(times, fleet.detector.max_cycle))
+        self._clock_due[due] = False
+        self._clocks_due -= len(due)
 
     def forget(self, unique_ids: Iterable[str]) -> None:
         """Drop state whose predictions were not stored; it is rebuilt from stored history."""
@@ -455,6 +482,8 @@ class Predictor:
                     flagged = points[scores[points] >= self.threshold]
                     if len(flagged):
                         explanation[flagged] = self._explain(rows[batch.series_of[flagged]])
+                    if self._clocks_due:
+                        self._set_clocks(at)
             failures = self._failures(batch, touched, rows[touched])
         added = {
             "score": scores,

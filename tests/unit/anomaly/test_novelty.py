@@ -1,19 +1,24 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opscast.anomaly.detectors import make_detector
-from opscast.anomaly.novelty import NoveltyDetector, NoveltyFleet
+from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyDetector, NoveltyFleet, points_per_day
 from opscast.anomaly.stream import StreamScorer, fleet_of
 
 # small windows and a tiny table, so generated series cross panes, blocks, the warm-up,
-# rests and bucket collisions
-SMALL = NoveltyDetector(scales=(1, 2, 3), orders=2, memory=24, rest=4, warmup=3, bits=5)
+# rests and bucket collisions; a day of 3 points, so missed cycles come and rest too
+SMALL = NoveltyDetector(
+    scales=(1, 2, 3), orders=2, memory=24, rest=4, warmup=3, bits=5, cycle=3, max_cycle=4
+)
 # blocks of 4 points: a record is also measured against the points of its own block
-BLOCKY = NoveltyDetector(scales=(1, 2), orders=1, memory=256, rest=4, warmup=3, bits=6)
+BLOCKY = NoveltyDetector(
+    scales=(1, 2), orders=1, memory=256, rest=4, warmup=3, bits=6, cycle=2, max_cycle=2
+)
 
 values = st.lists(
     st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=1, max_size=150
@@ -23,9 +28,26 @@ rounded = st.lists(st.integers(-3, 3), min_size=1, max_size=150).map(
 )
 
 
+def broken_rhythm(day: list[int], days: int, breaks: list[tuple[int, int]]) -> np.ndarray:
+    """A day of 6 points (two of BLOCKY's, three of SMALL's) repeated, a few points
+    changed: series whose missed cycles fire and rest."""
+    x = np.tile(np.array(day, dtype=np.float64) * 10, days)
+    for at, level in breaks:
+        x[at % len(x)] = level * 10
+    return x
+
+
+rhythms = st.builds(
+    broken_rhythm,
+    st.lists(st.integers(0, 3), min_size=6, max_size=6),
+    st.integers(1, 25),
+    st.lists(st.tuples(st.integers(0, 149), st.integers(0, 3)), max_size=4),
+)
+
+
 @pytest.mark.parametrize("detector", [SMALL, BLOCKY], ids=["small", "blocky"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(series=st.lists(st.one_of(values, rounded), min_size=1, max_size=4), data=st.data())
+@given(series=st.lists(st.one_of(values, rounded, rhythms), min_size=1, max_size=4), data=st.data())
 def test_a_fleet_in_ticks_gives_every_series_its_batch_scores(
     detector: NoveltyDetector, series: list[np.ndarray], data: st.DataObject
 ) -> None:
@@ -47,7 +69,7 @@ def test_a_fleet_in_ticks_gives_every_series_its_batch_scores(
 
 
 @settings(max_examples=40, deadline=None)
-@given(x=st.one_of(values, rounded), extra=st.integers(0, 40))
+@given(x=st.one_of(values, rounded, rhythms), extra=st.integers(0, 40))
 def test_a_stream_restarted_from_the_last_context_points_continues_exactly(
     x: np.ndarray, extra: int
 ) -> None:
@@ -65,7 +87,7 @@ def test_a_stream_restarted_from_the_last_context_points_continues_exactly(
 
 @pytest.mark.parametrize("detector", [SMALL, BLOCKY], ids=["small", "blocky"])
 @settings(max_examples=20, deadline=None)
-@given(x=st.one_of(values, rounded), sizes=st.lists(st.integers(1, 30), max_size=6))
+@given(x=st.one_of(values, rounded, rhythms), sizes=st.lists(st.integers(1, 30), max_size=6))
 def test_stream_scorer_batches_equal_the_whole(
     detector: NoveltyDetector, x: np.ndarray, sizes: list[int]
 ) -> None:
@@ -149,8 +171,87 @@ def test_the_default_fleet_of_the_stream_is_the_array_fleet() -> None:
 
 @pytest.mark.parametrize(
     "settings_",
-    [{"scales": (0,)}, {"levels": 0}, {"memory": 1}, {"memory": 20_000}],
+    [
+        {"scales": (0,)},
+        {"levels": 0},
+        {"memory": 1},
+        {"memory": 20_000},
+        {"levels": 90},
+        {"cycle": -1},
+        {"cycle": 2000},
+    ],
 )
 def test_invalid_settings_are_refused(settings_: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="must"):
         NoveltyDetector(**settings_)  # type: ignore[arg-type]
+
+
+def peaks(days: int, seed: int, missing: int | None = None, weekends: bool = False) -> np.ndarray:
+    """Five-minute points idling at 20 with a peak at 80 from 8:00 to 14:00 every day
+    (not on the 6th and 7th of each week with ``weekends``), except day ``missing``."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(288 * days)
+    day, minute = t // 288, (t % 288) * 5
+    busy = (minute >= 8 * 60) & (minute < 14 * 60) & (day != missing)
+    if weekends:
+        busy &= day % 7 < 5
+    return np.where(busy, 80.0, 20.0) + rng.normal(0, 2, len(t))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_daily_peak_that_does_not_come_is_flagged_within_two_hours(seed: int) -> None:
+    missing = 9
+    x = peaks(11, seed, missing=missing)
+    clocked = NoveltyDetector(cycle=288)
+    scores = clocked.score(x)
+    flagged = np.flatnonzero(scores >= clocked.threshold)
+    due = 288 * missing + 8 * 12
+    # the longest scale smooths two hours: the gap shows once most of them are missed
+    assert np.any((flagged >= due) & (flagged < due + 24)), "flagged within two hours"
+    assert scores[flagged[flagged >= due][0]] >= 0.8, "a page, not a murmur"
+    # a week of peaks that came is quiet, and without a clock the missed peak is not news
+    assert not np.any((flagged >= 288 * 7) & (flagged < due))
+    without = NoveltyDetector().score(x)
+    assert not np.any(without[due : due + 6 * 12] >= clocked.threshold)
+    # a peak that comes back the next day is compared with a day that broke: no alarm
+    assert not np.any((flagged >= due + 288 - 12) & (flagged < due + 288 + 6 * 12))
+
+
+def test_quiet_weekends_are_a_rhythm_not_a_missed_cycle() -> None:
+    x = peaks(28, 5, weekends=True)
+    clocked = NoveltyDetector(cycle=288)
+    flagged = np.flatnonzero(clocked.score(x) >= clocked.threshold)
+    assert not np.any(flagged >= 288 * 14), "the third and fourth weeks are quiet"
+
+
+@pytest.mark.parametrize(
+    "x", [peaks(11, 6, missing=9), peaks(22, 7, missing=16, weekends=True)], ids=["daily", "weekly"]
+)
+def test_missed_cycles_in_the_stream_equal_the_batch_also_with_a_clock_set_late(
+    x: np.ndarray,
+) -> None:
+    clocked = NoveltyDetector(cycle=288)
+    fleet = NoveltyFleet(NoveltyDetector())
+    row = fleet.add(x[:100])
+    fleet.clock(row, 288)
+    live = [fleet.update(np.array([row]), np.array([value]))[0] for value in x[100:]]
+    np.testing.assert_array_equal(np.array(live), clocked.score(x)[100:])
+    with pytest.raises(ValueError, match="between 0 and 1440"):
+        fleet.clock(row, 1441)
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [("5min", 288), ("1min", 1440), ("1h", 24), ("30s", 0), ("7min", 0)],
+)
+def test_points_per_day_come_from_a_regular_sampling_step(step: str, expected: int) -> None:
+    stamps = pd.date_range("2026-01-01", periods=50, freq=step).to_numpy()
+    assert points_per_day(stamps, 1440) == expected
+
+
+def test_irregular_or_short_sampling_gives_no_clock() -> None:
+    stamps = pd.date_range("2026-01-01", periods=50, freq="5min").to_numpy()
+    gaps = np.delete(stamps, np.arange(1, 50, 4))  # every fourth step is doubled
+    assert points_per_day(gaps, 1440) == 0
+    assert points_per_day(stamps[:CLOCK_STEPS], 1440) == 0
+    assert points_per_day(stamps[: CLOCK_STEPS + 1], 1440) == 288

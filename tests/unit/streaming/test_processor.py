@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from opscast.anomaly.detectors import RobustDetector, make_detector
 from opscast.anomaly.features import FEATURE_NAMES, rolling_features
+from opscast.anomaly.scoring import score_frame
 from opscast.streaming.processor import TTF_STRIDE, FeatureProcessor, Predictor, capacity_limit
 
 START = pd.Timestamp("2026-03-01")
@@ -186,3 +187,24 @@ def test_time_to_failure_is_estimated_every_few_points_not_on_every_one() -> Non
         for t in range(200)
     ]
     assert sum(seen) == 200 // TTF_STRIDE
+
+
+def test_the_stream_learns_each_series_clock_and_flags_a_missed_daily_peak() -> None:
+    """Points arrive with no stored history: the processor sets the series' points per
+    day from its first sampling steps and scores exactly as ``opscast anomaly score``."""
+    rng = np.random.default_rng(3)
+    t = np.arange(288 * 11)
+    busy = ((t % 288) >= 96) & ((t % 288) < 168) & (t // 288 != 9)
+    y = np.where(busy, 80.0, 20.0) + rng.normal(0, 2, len(t))
+    ds = pd.date_range(START, periods=len(t), freq="5min")
+    points = frame(y)
+    points["ds"] = ds
+    predictor = Predictor("novelty")
+    cuts = [0, 5, 20, 1000, 2690, len(t)]
+    got = pd.concat(
+        [predictor.predict(points.iloc[a:b]).points for a, b in itertools.pairwise(cuts)]
+    )
+    whole = score_frame(pd.DataFrame({"timestamp": ds, "value": y}), explain=False)
+    np.testing.assert_array_equal(got["score"].to_numpy(), whole["anomaly_score"].to_numpy())
+    due = 288 * 9 + 96
+    assert got["is_anomaly"].to_numpy()[due : due + 24].any()
