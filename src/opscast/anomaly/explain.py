@@ -54,6 +54,15 @@ def _shares(deviation: FloatArray) -> FloatArray:
     return shares
 
 
+MISSED_CYCLE = "missed_daily_cycle"
+"""The explanation of an alarm raised because a daily rhythm broke (``novelty``'s missed
+cycles): no rolling feature shows a peak that did not come, the earlier days do."""
+
+
+def missed_cycle() -> str:
+    return json.dumps({MISSED_CYCLE: 1.0}, separators=(",", ":"))
+
+
 def describe(shares: FloatArray, *, top: int = 3) -> list[str]:
     """One JSON object per row: the ``top`` features and their shares, largest first."""
     order = np.argsort(-shares, axis=1)[:, :top]

@@ -186,7 +186,14 @@ class NoveltyDetector:
         record = np.where(positions - record_before <= self.rest, 0.0, record)
         scores = np.where(positions - before <= self.rest, 0.0, np.maximum(raw, record))
         return NoveltyTrace(
-            scores, symbols, ranges, keys, last_loud, last_record, last_cycle.astype(np.int64)
+            scores,
+            missed,
+            symbols,
+            ranges,
+            keys,
+            last_loud,
+            last_record,
+            last_cycle.astype(np.int64),
         )
 
     def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
@@ -208,6 +215,8 @@ class NoveltyDetector:
 @dataclass(frozen=True, slots=True)
 class NoveltyTrace:
     scores: FloatArray
+    missed: FloatArray
+    """The missed-cycle score of each point (0 in its rest): what explains an alarm."""
     symbols: list[IntArray]
     ranges: list[tuple[FloatArray, FloatArray]]
     """Per scale, then for the raw values, the min and max of each block, oldest first."""
@@ -423,6 +432,8 @@ class NoveltyFleet:
         self.days = np.zeros((0, self._week), dtype=np.uint8)
         self.cycle = np.zeros(0, dtype=np.int64)
         self.last_cycle = np.zeros(0, dtype=np.int64)
+        self.missed = np.zeros(0)
+        """The missed-cycle score of each row's newest point (``NoveltyTrace.missed``)."""
 
     def _grow(self, rows: int) -> None:
         extra = rows - len(self.count)
@@ -447,6 +458,7 @@ class NoveltyFleet:
         self.days = more(self.days, self._marker)
         self.cycle = more(self.cycle, self.detector.cycle)
         self.last_cycle = more(self.last_cycle, NEVER)
+        self.missed = more(self.missed, 0.0)
 
     def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
         """A new row continuing ``history`` (the series from position ``start``)."""
@@ -461,13 +473,13 @@ class NoveltyFleet:
         self.count[row], self.begin[row] = end, start
         self.tables[row] = 0
         self.days[row] = self._marker
-        self.cycle[row], self.last_cycle[row] = d.cycle, NEVER
+        self.cycle[row], self.last_cycle[row], self.missed[row] = d.cycle, NEVER, 0.0
         if not n:
             return row
         trace = d.trace(values, start, tail=d.rest)
         self.last_loud[row] = trace.last_loud[-1]
         self.last_record[row] = trace.last_record[-1]
-        self.last_cycle[row] = trace.last_cycle[-1]
+        self.last_cycle[row], self.missed[row] = trace.last_cycle[-1], trace.missed[-1]
         back = np.arange(max(start, end - self._week), end)
         self.days[row, back % self._week] = trace.symbols[d.longest][back - start]
         kept = np.arange(max(start, end - self._span), end)
@@ -592,7 +604,9 @@ class NoveltyFleet:
         days[cells + at % self._week] = symbol
         recent = self.last_cycle[rows]
         self.last_cycle[rows] = np.where(missed > 0, at, recent)
-        return np.where(at - recent <= cycle, 0.0, missed)
+        missed = np.where(at - recent <= cycle, 0.0, missed)
+        self.missed[rows] = missed
+        return missed
 
     def _record(self, rows: IntArray, at: IntArray, values: FloatArray) -> FloatArray:
         """The record score of each value against its row's raw range (``trace``), which

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from opscast.anomaly.detectors import Detector, make_detector
-from opscast.anomaly.explain import contributions, describe
+from opscast.anomaly.explain import contributions, describe, missed_cycle
 from opscast.anomaly.novelty import NoveltyDetector, points_per_day
 from opscast.errors import InvalidInputError
 
@@ -107,13 +107,18 @@ def score_frame(
         rows = positions[order]
         model = clocked(make_detector(detector), times[order])
         cut = model.threshold if threshold is None else threshold
-        series_scores = model.score(values[rows])
+        if isinstance(model, NoveltyDetector):
+            trace = model.trace(values[rows])
+            series_scores, missed = trace.scores, trace.missed >= cut
+        else:
+            series_scores, missed = model.score(values[rows]), np.zeros(len(rows), dtype=bool)
         scores[rows] = series_scores
         hits = series_scores >= cut
         flagged[rows] = hits
         if explain and hits.any():
             shares = contributions(values[rows])
             explanation[rows[hits]] = describe(shares[hits])
+            explanation[rows[hits & missed]] = missed_cycle()
     result = frame.copy()
     result["anomaly_score"] = scores
     result["is_anomaly"] = flagged

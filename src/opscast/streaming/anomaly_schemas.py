@@ -18,7 +18,10 @@ class AnomalyOut(BaseModel):
     score: float = Field(ge=0, le=1)
     detector: str
     explanation: dict[str, float] = Field(
-        description="Share of each rolling feature in the deviation, largest first."
+        description=(
+            "Share of each rolling feature in the deviation, largest first; "
+            '{"missed_daily_cycle": 1.0} when a daily rhythm broke.'
+        )
     )
     detected_at: UtcDateTime
 

@@ -30,7 +30,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from opscast.anomaly.detectors import Detector, make_detector
-from opscast.anomaly.explain import contributions, describe, latest_contributions
+from opscast.anomaly.explain import (
+    MISSED_CYCLE,
+    contributions,
+    describe,
+    latest_contributions,
+)
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, slope_weights
 from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyFleet, points_per_day
 from opscast.anomaly.stream import DetectorFleet, Fleet, fleet_of
@@ -540,7 +545,20 @@ class Predictor:
         for index in np.flatnonzero(young).tolist():
             values = recent[index]
             shares[index] = contributions(values[~np.isnan(values)])[-1]
-        return [json.loads(text) for text in describe(shares)]
+        explained = [json.loads(text) for text in describe(shares)]
+        for index in np.flatnonzero(self._missed_cycle(rows)).tolist():
+            explained[index] = {MISSED_CYCLE: 1.0}
+        return explained
+
+    def _missed_cycle(self, rows: IntArray) -> npt.NDArray[np.bool_]:
+        """Rows whose newest point is flagged as a missed daily cycle by a novelty fleet."""
+        missed = np.zeros(len(rows), dtype=bool)
+        for fleet_index in np.unique(self._fleet_of_row[rows]).tolist():
+            fleet = self._fleet_list[fleet_index]
+            if isinstance(fleet, NoveltyFleet):
+                mine = self._fleet_of_row[rows] == fleet_index
+                missed[mine] = fleet.missed[self._fleet_row[rows[mine]]] >= self.threshold
+        return missed
 
     def _failures(
         self, batch: SeriesSlices, series: IntArray, rows: IntArray

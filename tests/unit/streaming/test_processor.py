@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import datetime
 
 import numpy as np
@@ -204,7 +205,14 @@ def test_the_stream_learns_each_series_clock_and_flags_a_missed_daily_peak() -> 
     got = pd.concat(
         [predictor.predict(points.iloc[a:b]).points for a, b in itertools.pairwise(cuts)]
     )
-    whole = score_frame(pd.DataFrame({"timestamp": ds, "value": y}), explain=False)
+    whole = score_frame(pd.DataFrame({"timestamp": ds, "value": y}))
     np.testing.assert_array_equal(got["score"].to_numpy(), whole["anomaly_score"].to_numpy())
     due = 288 * 9 + 96
-    assert got["is_anomaly"].to_numpy()[due : due + 24].any()
+    missed = due + np.flatnonzero(got["is_anomaly"].to_numpy()[due : due + 24])
+    assert len(missed) == 1
+    # no rolling feature explains a peak that did not come: the explanation says what did
+    assert got["explanation"].iloc[missed[0]] == {"missed_daily_cycle": 1.0}
+    assert json.loads(whole["explanation"].iloc[missed[0]]) == {"missed_daily_cycle": 1.0}
+    others = np.flatnonzero(whole["is_anomaly"].to_numpy())
+    others = others[others != missed[0]]
+    assert all("missed_daily_cycle" not in whole["explanation"].iloc[i] for i in others)
