@@ -39,7 +39,7 @@ from opscast.anomaly.features import FloatArray, rolling_features
 from opscast.anomaly.nab_score import PROFILES, ScoredFile, score_corpus
 from opscast.anomaly.nab_score import sweep as nab_sweep
 from opscast.anomaly.novelty import NoveltyDetector
-from opscast.anomaly.scoring import clocked, score_frame
+from opscast.anomaly.scoring import score_frame, score_series
 from opscast.config import Settings
 
 # NAB v1.1 scoreboard, standard profile, on the full 58-file corpus (not this subset)
@@ -76,6 +76,10 @@ def load(nab: Path) -> Files:
 
 def stamps(frame: pd.DataFrame) -> npt.NDArray[np.datetime64]:
     return pd.to_datetime(frame["timestamp"]).to_numpy()
+
+
+def values_of(frame: pd.DataFrame) -> FloatArray:
+    return frame["value"].to_numpy(dtype=np.float64)
 
 
 def scored_files(files: Files, score: Callable[[pd.DataFrame], FloatArray]) -> list[ScoredFile]:
@@ -133,7 +137,7 @@ def held_out(files: Files) -> None:
     }
     scores = {
         params: scored_files(
-            files, lambda frame, d=detector: clocked(d, stamps(frame)).score(frame["value"])
+            files, lambda frame, d=detector: score_series(d, values_of(frame), stamps(frame))[0]
         )
         for params, detector in grid.items()
     }
@@ -221,7 +225,7 @@ def main() -> None:
         forest = row(
             "rolling scikit-learn IsolationForest (refit every 500 on 2,000)",
             files,
-            lambda frame: rolling_forest(frame["value"].to_numpy(dtype=np.float64)),
+            lambda frame: rolling_forest(values_of(frame)),
         )
         print("| " + " | ".join(forest) + " |", flush=True)
     for name, published in PUBLISHED.items():

@@ -51,7 +51,7 @@ array operations, independent of ``memory``; no Python loop runs per point in ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Self, TypeVar, cast
 
 import numpy as np
@@ -64,7 +64,8 @@ BLOCKS = 64
 """The range is kept as the min and max of 64 blocks of ``memory // 64`` points."""
 DAYS = np.array([1, 2, 3, 7], dtype=np.int64)
 """The earlier days a missed cycle is judged against: the last three and a week ago."""
-DAY_NS = 86_400 * 10**9
+SECOND_NS = 10**9
+DAY_NS = 86_400 * SECOND_NS
 CLOCK_STEPS = 12
 """Sampling steps needed before a series' clock (points per day) is trusted."""
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -140,11 +141,14 @@ class NoveltyDetector:
     def score(self, values: npt.ArrayLike, *, start: int = 0) -> FloatArray:
         return self.trace(as_values(values), start).scores
 
-    def trace(self, x: FloatArray, start: int = 0, tail: int | None = None) -> NoveltyTrace:
+    def trace(
+        self, x: FloatArray, start: int = 0, tail: int | None = None, gaps: IntArray | None = None
+    ) -> NoveltyTrace:
         """Scores and every intermediate a stream needs to continue from ``x``'s end.
 
         With ``tail``, only the last ``tail`` points are scored (the rest report 0):
         what a stream resuming after ``x`` needs, the patterns of all of them aside.
+        ``gaps``: the positions of points that came after missing ones (``gaps_of``).
         """
         n = len(x)
         positions = start + np.arange(n, dtype=np.int64)
@@ -166,9 +170,15 @@ class NoveltyDetector:
             raw = raw + 1.0 / (1.0 + counts[:, column])
         raw = np.concatenate((np.zeros(first), raw / keys.shape[1]))
         raw = np.where(positions < self.warmup, 0.0, raw)
-        # every missed cycle is found, not only the tail's: each rests a day on its own
+        # every missed cycle is found, not only the tail's: each rests a day on its own;
+        # for a week after missing points the days a point is compared with are shifted
         missed = cycle_break(symbols[self.longest], self.cycle, self.cycle_gap, self.levels)
-        missed = np.where(positions < self.warmup, 0.0, missed)
+        marks = np.full(n, NEVER)
+        if gaps is not None and len(gaps):
+            marks[np.asarray(gaps, dtype=np.int64) - start] = np.asarray(gaps, dtype=np.int64)
+        last_gap = np.maximum.accumulate(marks) if n else marks
+        shifted = positions - last_gap < DAYS[-1] * self.cycle
+        missed = np.where((positions < self.warmup) | shifted, 0.0, missed)
         last_cycle = np.maximum.accumulate(np.where(missed > 0, positions, NEVER)) if n else missed
         cycle_before = np.concatenate(([NEVER], last_cycle[:-1]))
         missed = np.where(positions - cycle_before <= self.cycle, 0.0, missed)
@@ -194,6 +204,7 @@ class NoveltyDetector:
             last_loud,
             last_record,
             last_cycle.astype(np.int64),
+            last_gap,
         )
 
     def keys(self, symbols: list[IntArray], n: int) -> npt.NDArray[np.int64]:
@@ -224,6 +235,7 @@ class NoveltyTrace:
     last_loud: IntArray
     last_record: IntArray
     last_cycle: IntArray
+    last_gap: IntArray
 
 
 def smoothed(x: FloatArray, m: int) -> FloatArray:
@@ -338,17 +350,27 @@ def cycle_break(symbol: IntArray, cycle: int, gap: int, levels: int) -> FloatArr
 
 
 def points_per_day(stamps: npt.ArrayLike, longest: int) -> int:
-    """A series' clock: points per day when at least 9 in 10 of its sampling steps are one
-    step that divides a day into at most ``longest`` points; else 0 (no clock)."""
-    ns = np.asarray(stamps, dtype="datetime64[ns]").astype(np.int64)
-    steps = np.diff(ns)
+    """A series' clock: points per day when at least 9 in 10 of its sampling steps are
+    within a tenth of one step, a whole number of seconds that divides a day into at most
+    ``longest`` points; else 0 (no clock). Scrapers' jitter of milliseconds is allowed."""
+    steps = np.diff(np.asarray(stamps, dtype="datetime64[ns]").astype(np.int64))
     if len(steps) < CLOCK_STEPS:
         return 0
-    step = int(np.median(steps))
-    if step <= 0 or DAY_NS % step or np.mean(steps == step) < 0.9:
+    step = round(float(np.median(steps)) / SECOND_NS) * SECOND_NS
+    if step <= 0 or DAY_NS % step or np.mean(np.abs(steps - step) <= step / 10) < 0.9:
         return 0
     cycle = DAY_NS // step
     return cycle if cycle <= longest else 0
+
+
+def gaps_of(stamps: npt.ArrayLike, cycle: int, start: int = 0) -> IntArray:
+    """Positions (the first stamp's is ``start``) of the points that came more than one
+    and a half steps of the clock after the point before: one or more points are missing,
+    and counting points no longer finds the same time of day."""
+    if cycle <= 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.diff(np.asarray(stamps, dtype="datetime64[ns]").astype(np.int64))
+    return start + 1 + np.flatnonzero(2 * steps > 3 * (DAY_NS // cycle))
 
 
 def lagged(symbol: IntArray, lag: int, marker: int) -> IntArray:
@@ -434,6 +456,7 @@ class NoveltyFleet:
         self.last_cycle = np.zeros(0, dtype=np.int64)
         self.missed = np.zeros(0)
         """The missed-cycle score of each row's newest point (``NoveltyTrace.missed``)."""
+        self.last_gap = np.zeros(0, dtype=np.int64)
 
     def _grow(self, rows: int) -> None:
         extra = rows - len(self.count)
@@ -459,10 +482,18 @@ class NoveltyFleet:
         self.cycle = more(self.cycle, self.detector.cycle)
         self.last_cycle = more(self.last_cycle, NEVER)
         self.missed = more(self.missed, 0.0)
+        self.last_gap = more(self.last_gap, NEVER)
 
-    def add(self, history: npt.ArrayLike = (), start: int = 0) -> int:
-        """A new row continuing ``history`` (the series from position ``start``)."""
-        d = self.detector
+    def add(
+        self,
+        history: npt.ArrayLike = (),
+        start: int = 0,
+        cycle: int | None = None,
+        gaps: IntArray | None = None,
+    ) -> int:
+        """A new row continuing ``history`` (the series from position ``start``), with
+        ``cycle`` points per day (the detector's by default) and the ``gaps`` in it."""
+        d = self.detector if cycle is None else replace(self.detector, cycle=cycle)
         row = self.rows
         self.rows += 1
         if self.rows > len(self.count):
@@ -474,12 +505,14 @@ class NoveltyFleet:
         self.tables[row] = 0
         self.days[row] = self._marker
         self.cycle[row], self.last_cycle[row], self.missed[row] = d.cycle, NEVER, 0.0
+        self.last_gap[row] = NEVER
         if not n:
             return row
-        trace = d.trace(values, start, tail=d.rest)
+        trace = d.trace(values, start, tail=d.rest, gaps=gaps)
         self.last_loud[row] = trace.last_loud[-1]
         self.last_record[row] = trace.last_record[-1]
         self.last_cycle[row], self.missed[row] = trace.last_cycle[-1], trace.missed[-1]
+        self.last_gap[row] = trace.last_gap[-1]
         back = np.arange(max(start, end - self._week), end)
         self.days[row, back % self._week] = trace.symbols[d.longest][back - start]
         kept = np.arange(max(start, end - self._span), end)
@@ -507,11 +540,19 @@ class NoveltyFleet:
             self.tables[row] |= counts << np.uint32(16 * (pane % 2))
         return row
 
-    def clock(self, row: int, cycle: int) -> None:
-        """Set a row's points per day: its missed cycles are checked from then on."""
+    def clock(self, row: int, cycle: int, last_gap: int = NEVER) -> None:
+        """Set a row's points per day, and the position of the last point that came after
+        missing ones: its missed cycles are checked from then on."""
         if not 0 <= cycle <= self.detector.max_cycle:
             raise ValueError(f"cycle must lie between 0 and {self.detector.max_cycle}")
-        self.cycle[row] = cycle
+        self.cycle[row], self.last_gap[row] = cycle, last_gap
+
+    def note_steps(self, rows: IntArray, elapsed: npt.NDArray[np.int64]) -> None:
+        """Before ``update``: ``elapsed`` ns since each row's last point. More than one and
+        a half steps of a row's clock is a gap (``gaps_of``)."""
+        cycle = self.cycle[rows]
+        late = (cycle > 0) & (2 * elapsed > 3 * (DAY_NS // np.maximum(cycle, 1)))
+        self.last_gap[rows[late]] = self.count[rows[late]]
 
     def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
         """Score one new value for each of ``rows`` (distinct), then remember it."""
@@ -593,8 +634,13 @@ class NoveltyFleet:
         # yesterday first: the three other days are read only where it is far enough
         yesterday = days.take(cells + (at - cycle) % self._week).astype(np.int64)
         distance = np.abs(symbol - yesterday)
+        aligned = at - self.last_gap[rows] >= DAYS[-1] * cycle
         far = np.flatnonzero(
-            (cycle > 0) & (distance >= d.cycle_gap) & (yesterday != self._marker) & (at >= d.warmup)
+            (cycle > 0)
+            & aligned
+            & (distance >= d.cycle_gap)
+            & (yesterday != self._marker)
+            & (at >= d.warmup)
         )
         missed = np.zeros(len(rows))
         if len(far):

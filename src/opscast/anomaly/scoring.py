@@ -18,7 +18,8 @@ import pandas as pd
 
 from opscast.anomaly.detectors import Detector, make_detector
 from opscast.anomaly.explain import contributions, describe, missed_cycle
-from opscast.anomaly.novelty import NoveltyDetector, points_per_day
+from opscast.anomaly.features import FloatArray
+from opscast.anomaly.novelty import NoveltyDetector, gaps_of, points_per_day
 from opscast.errors import InvalidInputError
 
 LAYOUTS = (("unique_id", "ds", "y"), ("timestamp", "value"), ("ds", "y"))
@@ -64,11 +65,19 @@ def _times(stamps: pd.Series, column: str) -> np.ndarray:
     return keys
 
 
-def clocked(model: Detector, times: np.ndarray) -> Detector:
-    """The novelty detector given the series' points per day, for its missed cycles."""
-    if isinstance(model, NoveltyDetector) and np.issubdtype(times.dtype, np.datetime64):
-        return replace(model, cycle=points_per_day(times, model.max_cycle))
-    return model
+def score_series(
+    model: Detector, values: FloatArray, times: np.ndarray
+) -> tuple[FloatArray, FloatArray]:
+    """Scores of one series in time order, and the share of them a missed daily cycle
+    raised: the novelty detector gets the series' clock and gaps from its timestamps."""
+    if not isinstance(model, NoveltyDetector):
+        return model.score(values), np.zeros(len(values))
+    if np.issubdtype(times.dtype, np.datetime64):
+        cycle = points_per_day(times, model.max_cycle)
+        trace = replace(model, cycle=cycle).trace(values, gaps=gaps_of(times, cycle))
+    else:
+        trace = model.trace(values)
+    return trace.scores, trace.missed
 
 
 def score_frame(
@@ -105,20 +114,16 @@ def score_frame(
         times = _times(frame[time_column].iloc[positions], time_column)
         order = np.argsort(times, kind="stable")  # equal stamps keep their file order
         rows = positions[order]
-        model = clocked(make_detector(detector), times[order])
+        model = make_detector(detector)
         cut = model.threshold if threshold is None else threshold
-        if isinstance(model, NoveltyDetector):
-            trace = model.trace(values[rows])
-            series_scores, missed = trace.scores, trace.missed >= cut
-        else:
-            series_scores, missed = model.score(values[rows]), np.zeros(len(rows), dtype=bool)
+        series_scores, missed = score_series(model, values[rows], times[order])
         scores[rows] = series_scores
         hits = series_scores >= cut
         flagged[rows] = hits
         if explain and hits.any():
             shares = contributions(values[rows])
             explanation[rows[hits]] = describe(shares[hits])
-            explanation[rows[hits & missed]] = missed_cycle()
+            explanation[rows[hits & (missed >= cut)]] = missed_cycle()
     result = frame.copy()
     result["anomaly_score"] = scores
     result["is_anomaly"] = flagged

@@ -37,7 +37,7 @@ from opscast.anomaly.explain import (
     latest_contributions,
 )
 from opscast.anomaly.features import FEATURE_NAMES, FloatArray, slope_weights
-from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyFleet, points_per_day
+from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyFleet, gaps_of, points_per_day
 from opscast.anomaly.stream import DetectorFleet, Fleet, fleet_of
 from opscast.anomaly.time_to_failure import Crossings, advice, times_to_failure
 from opscast.anomaly.trailing import IntArray
@@ -424,15 +424,16 @@ class Predictor:
             start = self.count(unique_id, first) - len(values)
         fleet = self._fleet(unique_id.partition(":")[2] if self.per_metric else "")
         scorer = self._fleet_list[fleet]
-        row = scorer.add(values, start)
+        stamps = np.asarray(ds, dtype="datetime64[ns]")
+        due = isinstance(scorer, NoveltyFleet) and len(stamps) <= CLOCK_STEPS
+        if isinstance(scorer, NoveltyFleet) and not due:
+            cycle = points_per_day(stamps, scorer.detector.max_cycle)
+            row = scorer.add(values, start, cycle, gaps_of(stamps, cycle, start))
+        else:
+            row = scorer.add(values, start)
         self._fleet_of_row = np.append(self._fleet_of_row, fleet)
         self._fleet_row = np.append(self._fleet_row, row)
         self._estimated = np.append(self._estimated, -TTF_STRIDE)
-        stamps = np.asarray(ds, dtype="datetime64[ns]")
-        due = isinstance(scorer, NoveltyFleet)
-        if isinstance(scorer, NoveltyFleet) and len(stamps) > CLOCK_STEPS:
-            scorer.clock(row, points_per_day(stamps, scorer.detector.max_cycle))
-            due = False
         self._clock_due = np.append(self._clock_due, due)
         self._clocks_due += due
         kept = stamps[max(0, len(stamps) - self._recent.size) :]
@@ -448,7 +449,10 @@ class Predictor:
         for row, times in zip(due.tolist(), stamps.view("datetime64[ns]"), strict=True):
             fleet = self._fleet_list[int(self._fleet_of_row[row])]
             assert isinstance(fleet, NoveltyFleet)
-            fleet.clock(int(self._fleet_row[row]), points_per_day(times, fleet.detector.max_cycle))
+            fleet_row = int(self._fleet_row[row])
+            cycle = points_per_day(times, fleet.detector.max_cycle)
+            gaps = gaps_of(times, cycle, int(fleet.count[fleet_row]) - len(times))
+            fleet.clock(fleet_row, cycle, *gaps[-1:].tolist())
         self._clock_due[due] = False
         self._clocks_due -= len(due)
 
@@ -482,8 +486,10 @@ class Predictor:
             else:
                 for points in steps:
                     at = rows[batch.series_of[points]]
+                    newest = self._recent.newest[at]
+                    elapsed = np.where(newest == NEVER, 0, stamps[points] - newest)
                     self._recent.push(at, stamps[points], batch.y[points])
-                    scores[points] = self._score(at, batch.y[points])
+                    scores[points] = self._score(at, batch.y[points], elapsed)
                     flagged = points[scores[points] >= self.threshold]
                     if len(flagged):
                         explanation[flagged] = self._explain(rows[batch.series_of[flagged]])
@@ -497,16 +503,28 @@ class Predictor:
         }
         return Scored(batch.fresh_frame(fresh, added), failures)
 
-    def _score(self, rows: IntArray, values: FloatArray) -> FloatArray:
-        """Scores of one step; the rows of each metric's fleet in one update."""
+    def _score(
+        self, rows: IntArray, values: FloatArray, elapsed: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        """Scores of one step; the rows of each metric's fleet in one update. ``elapsed``:
+        ns since each row's previous point, which tells a novelty fleet of gaps."""
         fleet_of_row = self._fleet_of_row[rows]
         if fleet_of_row.min() == fleet_of_row.max():
-            return self._fleet_list[int(fleet_of_row[0])].update(self._fleet_row[rows], values)
+            return self._update(int(fleet_of_row[0]), self._fleet_row[rows], values, elapsed)
         scores = np.empty(len(rows))
         for fleet in np.unique(fleet_of_row).tolist():
             mine = fleet_of_row == fleet
-            scores[mine] = self._fleet_list[fleet].update(self._fleet_row[rows[mine]], values[mine])
+            fleet_rows = self._fleet_row[rows[mine]]
+            scores[mine] = self._update(fleet, fleet_rows, values[mine], elapsed[mine])
         return scores
+
+    def _update(
+        self, fleet: int, rows: IntArray, values: FloatArray, elapsed: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        scorer = self._fleet_list[fleet]
+        if isinstance(scorer, NoveltyFleet):
+            scorer.note_steps(rows, elapsed)
+        return scorer.update(rows, values)
 
     def _score_runs(
         self,

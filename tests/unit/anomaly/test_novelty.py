@@ -7,7 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opscast.anomaly.detectors import make_detector
-from opscast.anomaly.novelty import CLOCK_STEPS, NoveltyDetector, NoveltyFleet, points_per_day
+from opscast.anomaly.novelty import (
+    CLOCK_STEPS,
+    NoveltyDetector,
+    NoveltyFleet,
+    gaps_of,
+    points_per_day,
+)
 from opscast.anomaly.stream import StreamScorer, fleet_of
 
 # small windows and a tiny table, so generated series cross panes, blocks, the warm-up,
@@ -247,6 +253,20 @@ def test_missed_cycles_in_the_stream_equal_the_batch_also_with_a_clock_set_late(
 def test_points_per_day_come_from_a_regular_sampling_step(step: str, expected: int) -> None:
     stamps = pd.date_range("2026-01-01", periods=50, freq=step).to_numpy()
     assert points_per_day(stamps, 1440) == expected
+
+
+def test_a_clock_allows_a_scrapers_jitter() -> None:
+    stamps = pd.date_range("2026-01-01", periods=50, freq="5min").to_numpy()
+    jitter = np.random.default_rng(0).integers(-300, 300, 50).astype("timedelta64[ms]")
+    assert points_per_day(stamps + jitter, 1440) == 288
+
+
+def test_gaps_are_the_points_after_missing_ones() -> None:
+    stamps = pd.date_range("2026-01-01", periods=20, freq="5min").to_numpy()
+    gapped = np.delete(stamps, [5, 6, 12])  # the points at 5 and 6, then 12, missing
+    np.testing.assert_array_equal(gaps_of(gapped, 288), [5, 10])
+    np.testing.assert_array_equal(gaps_of(gapped, 288, start=100), [105, 110])
+    assert len(gaps_of(gapped, 0)) == 0
 
 
 def test_irregular_or_short_sampling_gives_no_clock() -> None:
