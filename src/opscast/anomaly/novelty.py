@@ -346,7 +346,20 @@ def cycle_break(symbol: IntArray, cycle: int, gap: int, levels: int) -> FloatArr
     agreed = np.logical_and.reduce([earlier == before[0] for earlier in before[1:]])
     distance = np.abs(symbol - before[0])
     broken = agreed & (before[0] != marker) & (distance >= gap)
-    return np.where(broken, np.minimum(1.0, distance / max(1, levels - 1)), 0.0)
+    return np.where(broken, cycle_score(distance, levels), 0.0)
+
+
+def cycle_score(distance: IntArray, levels: int) -> FloatArray:
+    """A missed cycle's score: its distance in ranges (bins over ``levels - 1``), at most 1.
+    Batch and stream both score with it, so they agree to the last bit."""
+    return np.minimum(1.0, distance / max(1, levels - 1))
+
+
+def after_missing(elapsed: npt.ArrayLike, cycle: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether each step of ``elapsed`` ns is more than one and a half steps of a clock of
+    ``cycle`` points per day (none without a clock): one or more points are missing."""
+    ns, days = np.asarray(elapsed, dtype=np.int64), np.asarray(cycle, dtype=np.int64)
+    return np.asarray((days > 0) & (2 * ns > 3 * (DAY_NS // np.maximum(days, 1))))
 
 
 def points_per_day(stamps: npt.ArrayLike, longest: int) -> int:
@@ -367,10 +380,8 @@ def gaps_of(stamps: npt.ArrayLike, cycle: int, start: int = 0) -> IntArray:
     """Positions (the first stamp's is ``start``) of the points that came more than one
     and a half steps of the clock after the point before: one or more points are missing,
     and counting points no longer finds the same time of day."""
-    if cycle <= 0:
-        return np.zeros(0, dtype=np.int64)
     steps = np.diff(np.asarray(stamps, dtype="datetime64[ns]").astype(np.int64))
-    return start + 1 + np.flatnonzero(2 * steps > 3 * (DAY_NS // cycle))
+    return start + 1 + np.flatnonzero(after_missing(steps, cycle))
 
 
 def lagged(symbol: IntArray, lag: int, marker: int) -> IntArray:
@@ -550,9 +561,8 @@ class NoveltyFleet:
     def note_steps(self, rows: IntArray, elapsed: npt.NDArray[np.int64]) -> None:
         """Before ``update``: ``elapsed`` ns since each row's last point. More than one and
         a half steps of a row's clock is a gap (``gaps_of``)."""
-        cycle = self.cycle[rows]
-        late = (cycle > 0) & (2 * elapsed > 3 * (DAY_NS // np.maximum(cycle, 1)))
-        self.last_gap[rows[late]] = self.count[rows[late]]
+        late = rows[after_missing(elapsed, self.cycle[rows])]
+        self.last_gap[late] = self.count[late]
 
     def update(self, rows: IntArray, values: FloatArray) -> FloatArray:
         """Score one new value for each of ``rows`` (distinct), then remember it."""
@@ -646,7 +656,7 @@ class NoveltyFleet:
         if len(far):
             before = days.take(cells[far] + (at[far] - DAYS[1:, None] * cycle[far]) % self._week)
             broken = far[(before == yesterday[far]).all(axis=0)]
-            missed[broken] = np.minimum(1.0, distance[broken] / max(1, d.levels - 1))
+            missed[broken] = cycle_score(distance[broken], d.levels)
         days[cells + at % self._week] = symbol
         recent = self.last_cycle[rows]
         self.last_cycle[rows] = np.where(missed > 0, at, recent)
